@@ -1,0 +1,8 @@
+namespace Splade.Hub;
+
+/// <summary>
+/// Progress of a snapshot download: <paramref name="File"/> is the path inside the repository,
+/// <paramref name="FileIndex"/> counts from 0 among the <paramref name="FileCount"/> files selected.
+/// A file served from the cache is reported once, complete.
+/// </summary>
+public readonly record struct HubDownloadProgress(string File, long BytesDone, long? BytesTotal, int FileIndex, int FileCount);
