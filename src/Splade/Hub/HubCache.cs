@@ -75,7 +75,7 @@ public sealed partial class HubCache
     public string? TryGetFile(ModelReference model, string commit, string file)
     {
         string path = SnapshotPath(model, commit, file);
-        return File.Exists(path) ? path : null; // File.Exists follows symlinks: a dangling link counts as absent
+        return ContentExists(path) ? path : null;
     }
 
     /// <summary>True when <c>.no_exist/{commit}/{file}</c> records the file as missing.</summary>
@@ -101,7 +101,7 @@ public sealed partial class HubCache
         string pointer = SnapshotPath(model, commit, file);
         string dir = Path.GetDirectoryName(pointer)!;
         Directory.CreateDirectory(dir);
-        if (File.Exists(pointer)) return pointer;
+        if (ContentExists(pointer)) return pointer;
         // A dangling link (its blob was deleted): replace it.
         if (new FileInfo(pointer).LinkTarget is not null) File.Delete(pointer);
         string relative = Path.GetRelativePath(dir, blob); // ../../blobs/{etag}, plus one ../ per sub-folder
@@ -111,12 +111,29 @@ public sealed partial class HubCache
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
         {
-            if (File.Exists(pointer)) return pointer; // another process linked it meanwhile
+            if (ContentExists(pointer)) return pointer; // another process linked it meanwhile
             string tmp = pointer + ".copy." + Guid.NewGuid().ToString("N")[..8];
             File.Copy(blob, tmp, overwrite: true);
             File.Move(tmp, pointer, overwrite: true);
         }
         return pointer;
+    }
+
+    /// <summary>True when <paramref name="path"/> is a file, or a symlink whose final target is a file.
+    /// (<see cref="File.Exists"/> is also true for a dangling symlink.)</summary>
+    public static bool ContentExists(string path)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists) return false;
+        return info.LinkTarget is null || info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo { Exists: true };
+    }
+
+    /// <summary>Size of the content of <paramref name="path"/>, following symlinks (<see cref="FileInfo.Length"/> of a link is the link's own size).</summary>
+    public static long ContentLength(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target) info = target;
+        return info.Length;
     }
 
     /// <summary>

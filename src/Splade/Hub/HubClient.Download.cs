@@ -77,7 +77,7 @@ public sealed partial class HubClient
             int index = i;
             if (Cache.TryGetFile(pinned, info.Sha, file) is { } cached)
             {
-                long length = new FileInfo(cached).Length;
+                long length = HubCache.ContentLength(cached);
                 progress?.Report(new HubDownloadProgress(file, length, length, index, files.Count));
                 continue;
             }
@@ -87,7 +87,7 @@ public sealed partial class HubClient
             progress?.Report(new HubDownloadProgress(file, 0, metadata.Size, index, files.Count));
             var fileProgress = progress is null ? null : new InlineProgress<long>(done => progress.Report(new HubDownloadProgress(file, done, metadata.Size, index, files.Count)));
             string local = await FetchAsync(pinned, file, metadata, fileProgress, cancellationToken).ConfigureAwait(false);
-            long total = new FileInfo(local).Length;
+            long total = HubCache.ContentLength(local);
             progress?.Report(new HubDownloadProgress(file, total, metadata.Size ?? total, index, files.Count));
         }
         string folder = Cache.SnapshotFolder(model, info.Sha);

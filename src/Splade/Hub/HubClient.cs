@@ -221,7 +221,7 @@ public sealed partial class HubClient : IDisposable
         for (int hop = 0; hop <= MaxRedirects; hop++)
         {
             using var request = new HttpRequestMessage(method, current);
-            request.Headers.UserAgent.ParseAdd(Options.UserAgent);
+            request.Headers.TryAddWithoutValidation("User-Agent", Options.UserAgent);
             request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
             if (rangeStart > 0) request.Headers.Range = new RangeHeaderValue(rangeStart, null);
             if (Options.Token is { Length: > 0 } token && IsEndpointHost(current))

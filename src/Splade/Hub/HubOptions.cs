@@ -40,7 +40,7 @@ public sealed record HubOptions
     public TimeSpan LockTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Sent as the <c>User-Agent</c> header.</summary>
-    public string UserAgent { get; init; } = "splade-dotnet/1.0; hf_hub/compatible";
+    public string UserAgent { get; init; } = "splade-dotnet/1.0";
 
     /// <summary>
     /// Reads the same environment variables as <c>huggingface_hub</c>: <c>HF_ENDPOINT</c>, <c>HF_TOKEN</c>

@@ -38,7 +38,7 @@ public static class ModelLocator
         var (folder, cacheOnly) = await client.DownloadSnapshotCoreAsync(model,
             files => SparseEncoderFiles.Select(files, model.RepoId), progress, cancellationToken).ConfigureAwait(false);
         // Without the file list, at least the entry point of a model must be there.
-        if (cacheOnly && !File.Exists(Path.Combine(folder, "modules.json")) && !File.Exists(Path.Combine(folder, "config.json")))
+        if (cacheOnly && !HubCache.ContentExists(Path.Combine(folder, "modules.json")) && !HubCache.ContentExists(Path.Combine(folder, "config.json")))
         {
             string detail = $"the snapshot '{folder}' holds neither modules.json nor config.json";
             if (options.Offline) throw new OfflineCacheMissException(model.RepoId, model.Revision, "modules.json", options.CacheDir, detail);
