@@ -15,7 +15,8 @@ public sealed record HubOptions
     /// <summary>Access token sent as <c>Authorization: Bearer</c> to the endpoint's host only; null for anonymous access.</summary>
     public string? Token { get; init; }
 
-    /// <summary>The hub cache folder (holds <c>models--{owner}--{name}/</c>); Python's <c>HF_HUB_CACHE</c>.</summary>
+    /// <summary>The hub cache folder (holds <c>models--{owner}--{name}/</c>); Python's <c>HF_HUB_CACHE</c>. Defaults to
+    /// <c>~/.cache/huggingface/hub</c>; use <see cref="FromEnvironment"/> to honour the environment variables.</summary>
     public string CacheDir { get; init; } = DefaultCacheDir(null);
 
     /// <summary>When true, no request is ever sent: everything is read from <see cref="CacheDir"/>.</summary>

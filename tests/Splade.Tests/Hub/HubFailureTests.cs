@@ -134,6 +134,49 @@ public class HubFailureTests
     }
 
     [Fact]
+    public async Task RejectedToken_IsAuthenticationError()
+    {
+        using var ctx = new HubTestContext();
+        ctx.Hub.HubIntercept = _ => FakeHub.Error(401, null, "Invalid credentials in Authorization header");
+        var e = await Assert.ThrowsAsync<HubAuthenticationException>(() => ModelLocator.ResolveAsync(HubTestContext.RepoId, ctx.Options(token: "hf_bad")));
+        Assert.Equal(HttpStatusCode.Unauthorized, e.StatusCode);
+    }
+
+    [Fact]
+    public async Task StalledBody_TimesOut_AndResumes()
+    {
+        using var ctx = new HubTestContext();
+        byte[] weights = ctx.Files["model.safetensors"];
+        int calls = 0;
+        ctx.Hub.CdnIntercept = r =>
+        {
+            if (Interlocked.Increment(ref calls) > 1) return null;
+            var whole = FakeHub.Ranged(r, weights);
+            return new CannedResponse { Status = whole.Status, Headers = whole.Headers, Body = whole.Body, DelayBeforeBody = TimeSpan.FromSeconds(3) };
+        };
+        using var client = new HubClient(ctx.Options() with { Timeout = TimeSpan.FromMilliseconds(300) });
+
+        string local = await client.DownloadFileAsync(Tiny, "model.safetensors");
+
+        Assert.Equal(weights, File.ReadAllBytes(local));
+        Assert.Equal(2, ctx.Hub.Cdn.Requests.Count);
+    }
+
+    [Fact]
+    public async Task SilentServer_IsNetworkError_AfterRetries()
+    {
+        using var ctx = new HubTestContext();
+        ctx.Hub.HubIntercept = _ => new CannedResponse { DelayBeforeHeaders = TimeSpan.FromSeconds(3) };
+        var options = ctx.Options() with { Timeout = TimeSpan.FromMilliseconds(200), MaxRetries = 1 };
+
+        var e = await Assert.ThrowsAsync<HubNetworkException>(() => ModelLocator.ResolveAsync(HubTestContext.RepoId, options));
+
+        Assert.Contains("no answer within", e.Message);
+        Assert.Contains("/api/models/acme/tiny-splade/revision/main", e.Message);
+        Assert.Equal(2, ctx.Hub.Hub.Requests.Count);
+    }
+
+    [Fact]
     public async Task ServerError_IsRetried_ThenSucceeds()
     {
         using var ctx = new HubTestContext();

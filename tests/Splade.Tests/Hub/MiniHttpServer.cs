@@ -18,6 +18,12 @@ internal sealed class CannedResponse
     public Dictionary<string, string> Headers { get; init; } = new(StringComparer.OrdinalIgnoreCase);
     public byte[] Body { get; init; } = [];
     public int? SendOnly { get; init; }
+
+    /// <summary>Silence before the status line (a server that does not answer).</summary>
+    public TimeSpan DelayBeforeHeaders { get; init; }
+
+    /// <summary>Silence between the headers and the body (a stalled transfer).</summary>
+    public TimeSpan DelayBeforeBody { get; init; }
 }
 
 /// <summary>
@@ -84,6 +90,7 @@ internal sealed class MiniHttpServer : IDisposable
         Requests.Enqueue(request);
         var response = _handler(request);
 
+        if (response.DelayBeforeHeaders > TimeSpan.Zero) await Task.Delay(response.DelayBeforeHeaders, timeout.Token);
         var sb = new StringBuilder();
         sb.Append($"HTTP/1.1 {response.Status} {Reason(response.Status)}\r\n");
         foreach (var (k, v) in response.Headers) sb.Append($"{k}: {v}\r\n");
@@ -92,6 +99,8 @@ internal sealed class MiniHttpServer : IDisposable
         await stream.WriteAsync(Encoding.ASCII.GetBytes(sb.ToString()), timeout.Token);
         if (request.Method != "HEAD")
         {
+            await stream.FlushAsync(timeout.Token);
+            if (response.DelayBeforeBody > TimeSpan.Zero) await Task.Delay(response.DelayBeforeBody, timeout.Token);
             int n = Math.Min(response.SendOnly ?? response.Body.Length, response.Body.Length);
             await stream.WriteAsync(response.Body.AsMemory(0, n), timeout.Token);
         }
