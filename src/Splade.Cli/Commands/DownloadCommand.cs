@@ -50,7 +50,7 @@ internal sealed class DownloadCommand : ICommand
         }
     }
 
-    /// <summary>One line per file when it starts and ends, and about every tenth of a large file.</summary>
+    /// <summary>One line per file; for files of 1 MiB or more also about every tenth and the end.</summary>
     private sealed class StderrProgress(TextWriter stderr) : IProgress<HubDownloadProgress>
     {
         private string? _file;
@@ -77,7 +77,7 @@ internal sealed class DownloadCommand : ICommand
             else if (tenth >= 10 && _lastTenth < 10)
             {
                 _lastTenth = 10;
-                stderr.WriteLine($"{prefix} done");
+                if (size >= 1 << 20) stderr.WriteLine($"{prefix} done"); // small files: the first line says enough
             }
         }
 

@@ -1,8 +1,9 @@
 using Splade.Hub;
+using Xunit.Abstractions;
 
 namespace Splade.Tests.Hub;
 
-public class HubDownloadTests
+public class HubDownloadTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task FreshDownload_WritesPythonCacheLayout()
@@ -222,6 +223,7 @@ public class HubDownloadTests
         int rc = await Splade.Cli.Program.RunAsync(
             ["download", "--model", HubTestContext.RepoId, "--cache-dir", ctx.CacheDir, "--endpoint", ctx.Hub.Endpoint], cli, default);
 
+        output.WriteLine(stderr.ToString());
         Assert.True(rc == 0, stderr.ToString());
         Assert.Equal(Path.Combine(ctx.RepoFolder, "snapshots", ctx.Commit), stdout.ToString().Trim());
         Assert.Contains("model.safetensors", stderr.ToString());

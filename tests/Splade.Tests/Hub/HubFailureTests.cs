@@ -275,6 +275,35 @@ public class HubFailureTests
     }
 
     [Fact]
+    public async Task SameHostRedirect_IsFollowed_WithToken()
+    {
+        using var ctx = new HubTestContext();
+        byte[] vocab = ctx.Files["vocab.txt"];
+        ctx.Hub.HubIntercept = r =>
+        {
+            if (r.Target == $"/acme/tiny-splade/resolve/main/vocab.txt")
+                return new CannedResponse { Status = 307, Headers = { ["Location"] = $"/api/resolve-cache/models/acme/tiny-splade/{ctx.Commit}/vocab.txt" } };
+            if (r.Target.StartsWith("/api/resolve-cache/", StringComparison.Ordinal))
+            {
+                var ok = FakeHub.Ranged(r, vocab);
+                ok.Headers["X-Repo-Commit"] = ctx.Commit;
+                ok.Headers["ETag"] = $"\"{FakeHub.GitBlobSha1(vocab)}\"";
+                return ok;
+            }
+            return null;
+        };
+        using var client = new HubClient(ctx.Options(token: "hf_t"));
+
+        string local = await client.DownloadFileAsync(Tiny, "vocab.txt");
+
+        Assert.Equal(vocab, File.ReadAllBytes(local));
+        Assert.Equal(Path.Combine(ctx.RepoFolder, "snapshots", ctx.Commit, "vocab.txt"), local);
+        var cached = ctx.Hub.Hub.Requests.Where(r => r.Target.StartsWith("/api/resolve-cache/", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(["HEAD", "GET"], cached.Select(r => r.Method));
+        Assert.All(cached, r => Assert.Equal("Bearer hf_t", r.Header("Authorization")));
+    }
+
+    [Fact]
     public async Task PathsLeavingTheSnapshot_AreRefused()
     {
         using var ctx = new HubTestContext();
