@@ -26,6 +26,9 @@ public sealed partial class HubCache
     /// <summary>The hub cache folder.</summary>
     public string CacheDir { get; }
 
+    /// <summary>False forces the copying fallback used where symlinks cannot be made.</summary>
+    internal bool UseSymlinks { get; set; } = true;
+
     /// <summary><c>models--{owner}--{name}</c>, the folder name Python uses for a model repository.</summary>
     public static string RepoFolderName(ModelReference model) => $"models--{model.Owner}--{model.Name}";
 
@@ -107,6 +110,7 @@ public sealed partial class HubCache
         string relative = Path.GetRelativePath(dir, blob); // ../../blobs/{etag}, plus one ../ per sub-folder
         try
         {
+            if (!UseSymlinks) throw new PlatformNotSupportedException("symlinks disabled");
             File.CreateSymbolicLink(pointer, relative);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException)

@@ -304,6 +304,20 @@ public class HubFailureTests
     }
 
     [Fact]
+    public async Task WithoutSymlinks_SnapshotHoldsCopies()
+    {
+        using var ctx = new HubTestContext();
+        using var client = new HubClient(ctx.Options());
+        client.Cache.UseSymlinks = false;
+
+        string local = await client.DownloadFileAsync(Tiny, "1_SpladePooling/config.json");
+
+        Assert.Null(new FileInfo(local).LinkTarget);
+        Assert.Equal(ctx.Files["1_SpladePooling/config.json"], File.ReadAllBytes(local));
+        Assert.True(File.Exists(Path.Combine(ctx.RepoFolder, "blobs", FakeHub.GitBlobSha1(ctx.Files["1_SpladePooling/config.json"]))));
+    }
+
+    [Fact]
     public async Task PathsLeavingTheSnapshot_AreRefused()
     {
         using var ctx = new HubTestContext();
