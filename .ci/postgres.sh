@@ -5,6 +5,10 @@
 #   bash .ci/postgres.sh          install if needed, start, print the URL
 #   bash .ci/postgres.sh stop     stop the cluster this script started
 #
+# Environment: SPLADE_PG_CLUSTER/_DB/_USER/_PASSWORD, SPLADE_PG_URL_FILE, SPLADE_PGVECTOR_SUITE
+# (Debian release whose pgvector source is built, default trixie), SPLADE_PGVECTOR_FORCE_BUILD=1
+# (rebuild pgvector even when a new enough one is installed).
+#
 # Idempotent: every step checks before it acts. Must run as root (CI does).
 # The URL is also written to $SPLADE_PG_URL_FILE (default /tmp/splade-test-pg.url), which the
 # tests read when SPLADE_TEST_PG is not set.
@@ -76,7 +80,7 @@ fi
 
 # 2. pgvector >= 0.7 built from Debian's source package of a newer release.
 current=$(pgvector_version)
-if [ -n "$current" ] && version_ge "$current" 0.7.0; then
+if [ -n "$current" ] && version_ge "$current" 0.7.0 && [ "${SPLADE_PGVECTOR_FORCE_BUILD:-0}" != "1" ]; then
   log "pgvector $current already installed for PostgreSQL $PG_MAJOR"
 else
   src_list=/etc/apt/sources.list.d/splade-pgvector-src.sources
@@ -93,6 +97,8 @@ SRC
   fi
   apt_update_once
   rm -rf "$BUILD_DIR" && mkdir -p "$BUILD_DIR"
+  # apt downloads as the unprivileged _apt user when it may write the folder.
+  chown _apt:root "$BUILD_DIR" 2>/dev/null || true
   log "apt-get source pgvector (from $SRC_SUITE)"
   (cd "$BUILD_DIR" && apt-get source -qq "pgvector/$SRC_SUITE" >&2)
   src=$(find "$BUILD_DIR" -mindepth 1 -maxdepth 1 -type d -name 'pgvector-*' | head -n1)
@@ -142,7 +148,7 @@ done
 "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$port" >&2
 
 # 4. Role, database (owned by the role, so it may create tables) and the extension.
-psql_admin() { runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$port" "$@"; }
+psql_admin() { PGOPTIONS='-c client_min_messages=warning' runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p "$port" "$@"; }
 if [ "$(psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname = '$DB_USER'")" != "1" ]; then
   psql_admin -c "CREATE ROLE \"$DB_USER\" LOGIN PASSWORD '$DB_PASS'" >&2
 fi
