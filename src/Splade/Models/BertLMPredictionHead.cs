@@ -1,0 +1,54 @@
+using Splade.Tensors;
+
+namespace Splade.Models;
+
+/// <summary>
+/// The masked-LM head (<c>cls.predictions</c>): t = LN(act(x·Wtᵀ + bt)); logits = t·Dᵀ + bias, where D is
+/// <c>decoder.weight</c> when the checkpoint has one and otherwise the tied word embeddings.
+/// </summary>
+public sealed class BertLMPredictionHead
+{
+    private readonly BertConfig _config;
+    private readonly PackedMatrix _transform;   // [h, h]
+    private readonly float[] _lnWeight, _lnBias; // [h]
+
+    /// <summary>Loads <c>transform.*</c>, <c>decoder.weight</c> (or uses <paramref name="wordEmbeddings"/>) and <c>bias</c> under <paramref name="vb"/>.</summary>
+    public BertLMPredictionHead(WeightView vb, BertConfig config, float[] wordEmbeddings)
+    {
+        _config = config;
+        int h = config.HiddenSize, v = config.VocabSize;
+        _transform = PackedMatrix.Pack(vb.Get("transform.dense.weight", h, h), h, h, vb.Get("transform.dense.bias", h));
+        _lnWeight = vb.Get("transform.LayerNorm.weight", h);
+        _lnBias = vb.Get("transform.LayerNorm.bias", h);
+        float[]? decoder = vb.TryGet("decoder.weight", v, h);
+        if (decoder is null && !config.TieWordEmbeddings)
+            throw new ModelLoadException(vb.File.Path, $"tensor '{vb.Prefix}.decoder.weight' not found and tie_word_embeddings is false.");
+        IsDecoderTied = decoder is null;
+        float[] bias = vb.TryGet("bias", v) ?? vb.TryGet("decoder.bias", v)
+            ?? throw new ModelLoadException(vb.File.Path, $"neither '{vb.Prefix}.bias' nor '{vb.Prefix}.decoder.bias' found (expected shape [{v}]).");
+        Decoder = PackedMatrix.Pack(decoder ?? wordEmbeddings, v, h, bias);
+    }
+
+    /// <summary>Whether the decoder reuses the word embeddings.</summary>
+    public bool IsDecoderTied { get; }
+
+    /// <summary>The packed decoder [vocab, hidden] with its bias.</summary>
+    public PackedMatrix Decoder { get; }
+
+    /// <summary>transform: <paramref name="output"/> [tokens, hidden] = LN(act(dense(<paramref name="hidden"/>))).</summary>
+    public void Transform(ReadOnlySpan<float> hidden, int tokens, float[] output, ComputePool pool)
+    {
+        int h = _config.HiddenSize;
+        Gemm.Linear(hidden, tokens, h, _transform, output, h, pool);
+        BertLayer.ApplyActivation(output, tokens, h, _config.Activation, pool);
+        LayerNorm.Forward(output, tokens, h, _lnWeight, _lnBias, _config.LayerNormEps, output);
+    }
+
+    /// <summary>Full logits [tokens, vocab] of transformed states (the unfused path, for tests and inspection).</summary>
+    public float[] Logits(ReadOnlySpan<float> transformed, int tokens, ComputePool pool)
+    {
+        var logits = new float[(long)tokens * _config.VocabSize];
+        Gemm.Linear(transformed, tokens, _config.HiddenSize, Decoder, logits, _config.VocabSize, pool);
+        return logits;
+    }
+}

@@ -1,0 +1,69 @@
+using Splade.Tensors;
+
+namespace Splade.Models;
+
+/// <summary>
+/// One post-LayerNorm encoder layer (BertLayer = BertAttention{BertSelfAttention, BertSelfOutput},
+/// BertIntermediate, BertOutput): a = LN(dense_o(attention(x)) + x); out = LN(W2·act(W1·a + b1) + b2 + a).
+/// Q, K and V are packed as one [3·hidden, hidden] matrix so one GEMM computes all three.
+/// </summary>
+public sealed class BertLayer
+{
+    private readonly BertConfig _config;
+    private readonly PackedMatrix _qkv;            // [3h, h]
+    private readonly PackedMatrix _attentionOutput; // [h, h]
+    private readonly float[] _attentionLnWeight, _attentionLnBias; // [h]
+    private readonly PackedMatrix _intermediate;    // [i, h]
+    private readonly PackedMatrix _output;          // [h, i]
+    private readonly float[] _outputLnWeight, _outputLnBias; // [h]
+
+    /// <summary>Loads the tensors of <c>encoder.layer.{i}</c> under <paramref name="vb"/>.</summary>
+    public BertLayer(WeightView vb, BertConfig config)
+    {
+        _config = config;
+        int h = config.HiddenSize, inter = config.IntermediateSize;
+        WeightView self = vb.Pp("attention.self");
+        float[] qkvWeight = [.. self.Get("query.weight", h, h), .. self.Get("key.weight", h, h), .. self.Get("value.weight", h, h)];
+        float[] qkvBias = [.. self.Get("query.bias", h), .. self.Get("key.bias", h), .. self.Get("value.bias", h)];
+        _qkv = PackedMatrix.Pack(qkvWeight, 3 * h, h, qkvBias);
+        WeightView attnOut = vb.Pp("attention.output");
+        _attentionOutput = PackedMatrix.Pack(attnOut.Get("dense.weight", h, h), h, h, attnOut.Get("dense.bias", h));
+        _attentionLnWeight = attnOut.Get("LayerNorm.weight", h);
+        _attentionLnBias = attnOut.Get("LayerNorm.bias", h);
+        _intermediate = PackedMatrix.Pack(vb.Get("intermediate.dense.weight", inter, h), inter, h, vb.Get("intermediate.dense.bias", inter));
+        _output = PackedMatrix.Pack(vb.Get("output.dense.weight", h, inter), h, inter, vb.Get("output.dense.bias", h));
+        _outputLnWeight = vb.Get("output.LayerNorm.weight", h);
+        _outputLnBias = vb.Get("output.LayerNorm.bias", h);
+    }
+
+    /// <summary>Transforms <c>ws.Hidden</c> [tokens, hidden] in place.</summary>
+    public void Forward(TokenBatch batch, BertWorkspace ws, ComputePool pool)
+    {
+        int t = batch.TokenCount, h = _config.HiddenSize, inter = _config.IntermediateSize;
+        float eps = _config.LayerNormEps;
+        Span<float> hidden = ws.Hidden.AsSpan(0, t * h);
+        Gemm.Linear(hidden, t, h, _qkv, ws.Qkv, 3 * h, pool);
+        float[] qkv = ws.Qkv;
+        Tensors.Attention.Forward(qkv, qkv.AsSpan(h), qkv.AsSpan(2 * h), 3 * h, batch.Starts, batch.Lengths,
+            _config.NumAttentionHeads, _config.HeadDim, 1f / MathF.Sqrt(_config.HeadDim), default, ws.Context, h, ws.Scores, pool);
+        Span<float> attention = ws.Attention.AsSpan(0, t * h);
+        Gemm.Linear(ws.Context, t, h, _attentionOutput, attention, h, pool);
+        LayerNorm.AddForward(attention, hidden, t, h, _attentionLnWeight, _attentionLnBias, eps, attention);
+        Gemm.Linear(attention, t, h, _intermediate, ws.Intermediate, inter, pool);
+        ApplyActivation(ws.Intermediate, t, inter, _config.Activation, pool);
+        Gemm.Linear(ws.Intermediate, t, inter, _output, hidden, h, pool);
+        LayerNorm.AddForward(hidden, attention, t, h, _outputLnWeight, _outputLnBias, eps, hidden);
+    }
+
+    /// <summary>Applies an activation to rows [0, rows) of a [rows, cols] buffer, rows split over the pool.</summary>
+    internal static void ApplyActivation(float[] buffer, int rows, int cols, ElementTransform activation, ComputePool pool)
+    {
+        const int RowsPerJob = 64;
+        int jobs = (rows + RowsPerJob - 1) / RowsPerJob;
+        pool.For(jobs, j =>
+        {
+            int r0 = j * RowsPerJob, r1 = Math.Min(rows, r0 + RowsPerJob);
+            Activations.Apply(activation, buffer.AsSpan(r0 * cols, (r1 - r0) * cols));
+        });
+    }
+}

@@ -1,0 +1,110 @@
+using System.Text.Json;
+using Splade.Sparse;
+using Splade.Tensors;
+
+namespace Splade.Models;
+
+/// <summary>How token scores are combined (pooling_strategy).</summary>
+public enum PoolingStrategy
+{
+    /// <summary>Maximum over tokens.</summary>
+    Max,
+    /// <summary>Sum over tokens.</summary>
+    Sum,
+}
+
+/// <summary>Activation applied to each logit before pooling (activation_function).</summary>
+public enum SpladeActivation
+{
+    /// <summary>log(1 + relu(x)).</summary>
+    Relu,
+    /// <summary>log(1 + log(1 + relu(x))).</summary>
+    Log1pRelu,
+}
+
+/// <summary>The settings of <c>1_SpladePooling/config.json</c>.</summary>
+/// <param name="Strategy">pooling_strategy.</param>
+/// <param name="Activation">activation_function.</param>
+/// <param name="EmbeddingDimension">word_embedding_dimension / embedding_dimension, null when not given.</param>
+public sealed record SpladePoolingConfig(PoolingStrategy Strategy, SpladeActivation Activation, int? EmbeddingDimension)
+{
+    /// <summary>max pooling with relu, the default of SpladePooling.</summary>
+    public static SpladePoolingConfig Default { get; } = new(PoolingStrategy.Max, SpladeActivation.Relu, null);
+
+    /// <summary>The element-wise transform f with w = pool_t f(logit_t).</summary>
+    public ElementTransform Transform => Activation == SpladeActivation.Relu ? ElementTransform.Log1pRelu : ElementTransform.Log1pLog1pRelu;
+
+    /// <summary>Reads a SpladePooling config.json (chunk_size is accepted and ignored: it only bounds memory).</summary>
+    public static SpladePoolingConfig Load(string path)
+    {
+        if (!File.Exists(path)) return Default;
+        using JsonDocument doc = ModelJson.Parse(path);
+        JsonElement root = doc.RootElement;
+        string strategy = ModelJson.String(root, "pooling_strategy") ?? "max";
+        string activation = ModelJson.String(root, "activation_function") ?? "relu";
+        int? dim = ModelJson.Int(root, "word_embedding_dimension") ?? ModelJson.Int(root, "embedding_dimension");
+        return new SpladePoolingConfig(
+            strategy switch
+            {
+                "max" => PoolingStrategy.Max,
+                "sum" => PoolingStrategy.Sum,
+                _ => throw new ModelLoadException(path, $"pooling_strategy '{strategy}' is not supported (max, sum)."),
+            },
+            activation switch
+            {
+                "relu" => SpladeActivation.Relu,
+                "log1p_relu" => SpladeActivation.Log1pRelu,
+                _ => throw new ModelLoadException(path, $"activation_function '{activation}' is not supported (relu, log1p_relu)."),
+            },
+            dim);
+    }
+}
+
+/// <summary>
+/// SPLADE pooling: w_j = pool over real tokens t of f(logit_tj), f = log1p∘relu (log1p once more for
+/// log1p_relu), pool = max or sum; [CLS] and [SEP] take part, padding does not.
+/// </summary>
+public static class SpladePooling
+{
+    /// <summary>
+    /// Pools every sequence of <paramref name="batch"/> straight out of the decoder GEMM into
+    /// <paramref name="pooled"/> [sequences, vocab]. For max, the max is taken over raw logits and f
+    /// applied once (f is monotone); for sum, f is applied per tile before summing.
+    /// </summary>
+    public static void PoolFused(ReadOnlySpan<float> transformed, TokenBatch batch, PackedMatrix decoder, SpladePoolingConfig config, Span<float> pooled, ComputePool pool)
+    {
+        int v = decoder.N, rows = batch.SequenceCount;
+        if (config.Strategy == PoolingStrategy.Max)
+        {
+            Gemm.LinearColumnReduce(transformed, decoder.K, batch.Starts, batch.Lengths, decoder, ColumnReduction.Max, ElementTransform.None, pooled, pool);
+            Span<float> all = pooled[..(rows * v)];
+            // relu(−∞) = 0 for sequences without tokens.
+            Activations.Apply(config.Transform, all);
+        }
+        else
+        {
+            Gemm.LinearColumnReduce(transformed, decoder.K, batch.Starts, batch.Lengths, decoder, ColumnReduction.Sum, config.Transform, pooled, pool);
+        }
+    }
+
+    /// <summary>Unfused twin: pools full logits [tokens, vocab] of one sequence, in double.</summary>
+    public static float[] Reference(ReadOnlySpan<float> logits, int tokens, int vocab, SpladePoolingConfig config)
+    {
+        var result = new float[vocab];
+        for (int j = 0; j < vocab; j++)
+        {
+            double acc = 0; // f ≥ 0, so 0 is neutral for both max and sum
+            for (int t = 0; t < tokens; t++)
+            {
+                double f = ActivationsReference.Log1p(Math.Max(logits[t * vocab + j], 0.0));
+                if (config.Activation == SpladeActivation.Log1pRelu) f = ActivationsReference.Log1p(f);
+                acc = config.Strategy == PoolingStrategy.Max ? Math.Max(acc, f) : acc + f;
+            }
+            result[j] = (float)acc;
+        }
+        return result;
+    }
+
+    /// <summary>The non-zero entries of a pooled row as a sparse vector.</summary>
+    public static SparseVector ToSparse(ReadOnlySpan<float> pooled) => SparseVector.FromDense(pooled);
+}
