@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Splade.Cli.Io;
+using Splade.Sparse;
+
+namespace Splade.Cli.Commands;
+
+/// <summary>`splade encode`: texts in, one sparse vector per line out, in input order.</summary>
+internal sealed class EncodeCommand : ICommand
+{
+    /// <summary>Texts read, encoded and written per round (bounded memory on huge inputs).</summary>
+    private const int ChunkSize = 2048;
+
+    public string Name => "encode";
+
+    public string Summary => "Encode texts (JSON lines or plain lines) into sparse vectors.";
+
+    public string Usage => """
+        splade encode --model <folder|owner/name[@rev]> [options]
+
+          --role query|document     encode_query or encode_document (prompts, routes); default document
+          --input FILE|-            input, default stdin: JSON lines {"id": ..., "text": ...} (id optional;
+                                    "_id" and a "title" field are accepted as in BEIR corpora)
+          --input-format json|text  text: one text per line (an empty line is an empty text)
+          --output FILE|-           output, default stdout: one JSON line per input, in input order
+          --format F                indices (default): {"id", "indices": [ascending], "values"}
+                                    tokens: {"id", "tokens": {"token": weight}} by weight
+                                    tei: {"id", "embedding": [{"index", "value"}]}
+                                    qdrant: {"id", "vector": {"indices", "values"}}
+                                    elasticsearch: {"id", "vector": {"token": weight}} ('.' and '%' percent-escaped)
+          --max-active-dims K       keep the K largest weights of every vector
+          --batch-size N            texts per forward pass (default 32)
+          --threads N               compute threads (default: all cores)
+
+        Texts longer than the model's max_seq_length are truncated; an empty text encodes [CLS] [SEP].
+        Invalid UTF-8 or malformed JSON stops with the line number; nothing after it is written.
+        Progress goes to stderr.
+        """;
+
+    public async Task<int> RunAsync(CommandArgs args, CliContext context, CancellationToken cancellationToken)
+    {
+        string role = args.Get("role") ?? "document";
+        if (role is not ("query" or "document")) throw new CliException($"--role must be query or document, got '{role}'.");
+        string inputFormat = args.Get("input-format") ?? "json";
+        if (inputFormat is not ("json" or "text")) throw new CliException($"--input-format must be json or text, got '{inputFormat}'.");
+        SparseFormat format;
+        try { format = SparseFormats.Parse(args.Get("format") ?? "indices"); }
+        catch (ArgumentException e) { throw new CliException(e.Message); }
+        int? maxActive = args.GetInt("max-active-dims", min: 0);
+        int batchSize = args.GetInt("batch-size", min: 1, max: 1 << 16) ?? 32;
+        string? inputPath = args.Get("input");
+        string? outputPath = args.Get("output");
+        _ = args.Has("threads");
+        _ = args.Has("model");
+        args.ThrowOnUnused();
+
+        using var input = new InputLines(inputPath, context);
+        var encoder = ModelLoading.Load(args, context, maxActive);
+        var options = new EncodeOptions
+        {
+            PromptName = role == "query" ? encoder.QueryPromptName : encoder.DocumentPromptName,
+            Route = role,
+            BatchSize = batchSize,
+        };
+        await using var output = OutputStream.Open(outputPath, context);
+        await using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        Func<int, string> idToToken = encoder.Tokenizer.IdToToken;
+
+        var clock = Stopwatch.StartNew();
+        long done = 0;
+        var lastReport = TimeSpan.Zero;
+        var chunk = new List<TextRecord>(ChunkSize);
+        using var records = TextRecords.Read(input, inputFormat == "json").GetEnumerator();
+        while (true)
+        {
+            chunk.Clear();
+            CliException? inputError = null;
+            try
+            {
+                while (chunk.Count < ChunkSize && records.MoveNext()) chunk.Add(records.Current);
+            }
+            catch (CliException e)
+            {
+                // Everything before the bad line is still encoded and written.
+                inputError = e;
+            }
+            if (chunk.Count == 0 && inputError is null) break;
+            var vectors = encoder.Encode(chunk.Select(r => r.Text).ToArray(), options, cancellationToken);
+            for (int i = 0; i < chunk.Count; i++)
+            {
+                writer.WriteStartObject();
+                if (chunk[i].Id is { } id)
+                {
+                    writer.WritePropertyName("id");
+                    id.WriteTo(writer);
+                }
+                SparseFormats.WriteFields(writer, vectors[i], format, idToToken);
+                writer.WriteEndObject();
+                await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                writer.Reset();
+                output.WriteByte((byte)'\n');
+            }
+            done += chunk.Count;
+            if (inputError is not null)
+            {
+                await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                throw inputError;
+            }
+            if (clock.Elapsed - lastReport > TimeSpan.FromSeconds(2))
+            {
+                lastReport = clock.Elapsed;
+                context.Stderr.WriteLine($"encoded {done} texts ({done / clock.Elapsed.TotalSeconds:F1} texts/s)");
+            }
+        }
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (clock.Elapsed > TimeSpan.FromSeconds(2))
+            context.Stderr.WriteLine($"encoded {done} texts in {clock.Elapsed.TotalSeconds:F1} s ({done / clock.Elapsed.TotalSeconds:F1} texts/s)");
+        return 0;
+    }
+}

@@ -1,0 +1,42 @@
+using Splade.Hub;
+
+namespace Splade.Cli;
+
+/// <summary>Loads the `--model` of a verb, reporting Hub downloads on stderr.</summary>
+internal static class ModelLoading
+{
+    public static SparseEncoder Load(CommandArgs args, CliContext context, int? maxActiveDims = null)
+    {
+        string model = args.Require("model");
+        int threads = args.GetInt("threads", min: 1, max: 1024) ?? Environment.ProcessorCount;
+        var progress = new DownloadReporter(context.Stderr);
+        return SparseEncoder.Load(model, new SparseEncoderOptions
+        {
+            Threads = threads,
+            MaxActiveDims = maxActiveDims,
+            DownloadProgress = progress,
+        });
+    }
+
+    /// <summary>Prints one line per file and at most one progress line per second per file.</summary>
+    private sealed class DownloadReporter(TextWriter stderr) : IProgress<HubDownloadProgress>
+    {
+        private string? _file;
+        private DateTime _last;
+
+        public void Report(HubDownloadProgress p)
+        {
+            lock (this)
+            {
+                bool done = p.BytesTotal is long t && p.BytesDone >= t;
+                if (p.File != _file || done || DateTime.UtcNow - _last > TimeSpan.FromSeconds(1))
+                {
+                    string total = p.BytesTotal is long tt ? $"/{tt / 1e6:F1}" : "";
+                    stderr.WriteLine($"download [{p.FileIndex + 1}/{p.FileCount}] {p.File}: {p.BytesDone / 1e6:F1}{total} MB");
+                    _file = p.File;
+                    _last = DateTime.UtcNow;
+                }
+            }
+        }
+    }
+}

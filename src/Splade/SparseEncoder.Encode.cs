@@ -1,0 +1,105 @@
+using Splade.Sparse;
+using Splade.Tokenization;
+
+namespace Splade;
+
+public sealed partial class SparseEncoder
+{
+    /// <summary>Encodes one search query (the <c>query</c> prompt and route), like <c>encode_query</c>.</summary>
+    public SparseVector EncodeQuery(string text, int? maxActiveDims = null) =>
+        EncodeQueries([text], maxActiveDims)[0];
+
+    /// <summary>Encodes search queries (the <c>query</c> prompt and route), results in input order.</summary>
+    public IReadOnlyList<SparseVector> EncodeQueries(IReadOnlyList<string> texts, int? maxActiveDims = null, CancellationToken cancellationToken = default) =>
+        Encode(texts, new EncodeOptions { PromptName = QueryPromptName, Route = "query", MaxActiveDims = maxActiveDims }, cancellationToken);
+
+    /// <summary>Encodes one document (the first of the <c>document</c>, <c>passage</c>, <c>corpus</c> prompts), like <c>encode_document</c>.</summary>
+    public SparseVector EncodeDocument(string text, int? maxActiveDims = null) =>
+        EncodeDocuments([text], maxActiveDims)[0];
+
+    /// <summary>Encodes documents, results in input order.</summary>
+    public IReadOnlyList<SparseVector> EncodeDocuments(IReadOnlyList<string> texts, int? maxActiveDims = null, CancellationToken cancellationToken = default) =>
+        Encode(texts, new EncodeOptions { PromptName = DocumentPromptName, Route = "document", MaxActiveDims = maxActiveDims }, cancellationToken);
+
+    IReadOnlyList<SparseVector> ISparseTextEncoder.EncodeQueries(IReadOnlyList<string> texts, CancellationToken cancellationToken) =>
+        EncodeQueries(texts, null, cancellationToken);
+
+    IReadOnlyList<SparseVector> ISparseTextEncoder.EncodeDocuments(IReadOnlyList<string> texts, CancellationToken cancellationToken) =>
+        EncodeDocuments(texts, null, cancellationToken);
+
+    /// <summary>
+    /// Encodes texts. Texts are tokenized, sorted by token count (longest first) and run in
+    /// batches of <see cref="EncodeOptions.BatchSize"/>; results come back in input order and equal
+    /// what one text at a time gives (up to float rounding).
+    /// </summary>
+    /// <exception cref="ArgumentNullException">A text is null.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled between batches.</exception>
+    public IReadOnlyList<SparseVector> Encode(IReadOnlyList<string> texts, EncodeOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        options ??= new EncodeOptions { PromptName = Model.Folder.Settings.DefaultPromptName };
+        if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
+        if (options.MaxActiveDims is < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxActiveDims, "MaxActiveDims must be non-negative.");
+        string prompt = ResolvePrompt(options);
+
+        var ids = new int[texts.Count][];
+        for (int i = 0; i < texts.Count; i++)
+        {
+            string text = texts[i] ?? throw new ArgumentNullException(nameof(texts), $"Text at position {i} is null.");
+            ids[i] = TokenIds(prompt.Length == 0 ? text : prompt + text, options.Route);
+        }
+
+        var order = Enumerable.Range(0, ids.Length).OrderByDescending(i => ids[i].Length).ThenBy(i => i).ToArray();
+        var results = new SparseVector[ids.Length];
+        int? topK = options.MaxActiveDims ?? MaxActiveDims;
+        var batch = new List<int[]>(options.BatchSize);
+        for (int start = 0; start < order.Length; start += options.BatchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int end = Math.Min(order.Length, start + options.BatchSize);
+            batch.Clear();
+            for (int k = start; k < end; k++) batch.Add(ids[order[k]]);
+            IReadOnlyList<SparseVector> vectors;
+            vectors = Model.Forward(batch, options.Route);
+            for (int k = start; k < end; k++)
+            {
+                var v = vectors[k - start];
+                results[order[k]] = topK is int kk ? v.TopK(kk) : v;
+            }
+            options.Progress?.Report((end, order.Length));
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// Token ids exactly as the network sees them: surrounding whitespace stripped, lower-cased when
+    /// the checkpoint says <c>do_lower_case</c>, [CLS] … [SEP] truncated to <see cref="MaxSeqLength"/>
+    /// (no special tokens on an inference-free query route).
+    /// </summary>
+    public int[] TokenIds(string text, string route = "document") => Tokenize(text, route).Ids;
+
+    /// <summary>Tokenizes like <see cref="TokenIds"/>, with tokens and offsets.</summary>
+    public TokenizedText Tokenize(string text, string route = "document")
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        text = text.Trim();
+        if (Model.Folder.Settings.DoLowerCase) text = text.ToLowerInvariant();
+        bool specials = Model.RouteAddsSpecialTokens(route);
+        return Tokenizer.Encode(text, MaxSeqLength, addSpecialTokens: specials);
+    }
+
+    /// <summary>Name of the prompt <c>encode_query</c> uses, when the checkpoint has one.</summary>
+    public string? QueryPromptName => Prompts.ContainsKey("query") ? "query" : null;
+
+    /// <summary>Name of the prompt <c>encode_document</c> uses: the first of document, passage, corpus.</summary>
+    public string? DocumentPromptName => new[] { "document", "passage", "corpus" }.FirstOrDefault(Prompts.ContainsKey);
+
+    private string ResolvePrompt(EncodeOptions options)
+    {
+        if (options.Prompt is not null) return options.Prompt;
+        if (options.PromptName is null) return "";
+        if (!Prompts.TryGetValue(options.PromptName, out var p))
+            throw new ArgumentException($"Prompt '{options.PromptName}' is not defined by the model; known prompts: {string.Join(", ", Prompts.Keys)}.");
+        return p;
+    }
+}
