@@ -39,7 +39,7 @@ public sealed class BertParameters
     public bool IsTied => ReferenceEquals(DecoderW, WordEmbeddings);
 
     /// <summary>
-    /// True when the input checkpoint also stored <c>cls.predictions.decoder.weight</c> although tied; the
+    /// True when the input checkpoint also stored <c>cls.predictions.decoder.weight</c> identical to the word embeddings; the
     /// writer then stores the shared values under both names, as the input had them.
     /// </summary>
     public bool SourceHadDecoderCopy { get; }
@@ -79,9 +79,12 @@ public sealed class BertParameters
         HeadLnB = get("cls.predictions.transform.LayerNorm.bias", [h]);
         DecoderB = tryGet("cls.predictions.bias") ?? get("cls.predictions.decoder.bias", [v]);
         if (DecoderB.Length != v) throw new InvalidDataException($"tensor '{DecoderB.SourceName}': expected [{v}], got [{string.Join(",", DecoderB.Shape)}].");
-        if (hasDecoderWeight && !config.TieWordEmbeddings)
+        // A stored decoder weight is used as its own tensor (untied), as inference does; only a stored copy
+        // identical to the word embeddings (a tied model saved with both names) stays tied.
+        var decoder = hasDecoderWeight ? get("cls.predictions.decoder.weight", [v, h]) : null;
+        if (decoder is not null && !decoder.Data.AsSpan().SequenceEqual(WordEmbeddings.Data))
         {
-            DecoderW = get("cls.predictions.decoder.weight", [v, h]);
+            DecoderW = decoder;
         }
         else
         {
