@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Text.Json;
+using Splade.Training.Model;
+using Splade.Training.Optim;
+
+namespace Splade.Training.Checkpoint;
+
+/// <summary>
+/// Writes and reads training checkpoints in the Hugging Face / sentence-transformers folder layout: every
+/// non-weight file of the source model is copied, <c>model.safetensors</c> holds the parameters under the
+/// names the source used (the tied decoder once, as the source had it); optionally
+/// <c>optimizer.safetensors</c> (AdamW moments) and <c>trainer_state.json</c> for resuming.
+/// </summary>
+public static class SpladeCheckpoint
+{
+    /// <summary>Files never copied from the source model: stale weights and exports.</summary>
+    private static readonly string[] SkippedFiles = ["model.safetensors", "pytorch_model.bin", "optimizer.safetensors", "trainer_state.json", "tf_model.h5", "flax_model.msgpack", "README.md"];
+
+    /// <summary>Copies the non-weight files of <paramref name="sourceModelDir"/> and writes the weights of <paramref name="p"/>.</summary>
+    public static void SaveModel(string sourceModelDir, BertParameters p, string outDir) => SaveModel(sourceModelDir, p, outDir, null);
+
+    /// <summary>As above, also writing non-float tensors of the source (e.g. I64 position_ids) unchanged.</summary>
+    internal static void SaveModel(string sourceModelDir, BertParameters p, string outDir, IEnumerable<SafeTensorEntry>? preservedTensors)
+    {
+        Directory.CreateDirectory(outDir);
+        string srcFull = Path.GetFullPath(sourceModelDir), outFull = Path.GetFullPath(outDir);
+        if (srcFull != outFull)
+            foreach (string file in Directory.EnumerateFiles(srcFull, "*", SearchOption.AllDirectories))
+            {
+                string rel = Path.GetRelativePath(srcFull, file);
+                string top = rel.Split(Path.DirectorySeparatorChar)[0];
+                if (SkippedFiles.Contains(rel) || top is "onnx" or "openvino" || top.StartsWith("checkpoint-", StringComparison.Ordinal)) continue;
+                string dst = Path.Combine(outFull, rel);
+                Directory.CreateDirectory(Path.GetDirectoryName(dst)!);
+                File.Copy(file, dst, overwrite: true);
+            }
+        var tensors = p.All.Select(t => new SafeTensorsFormat.F32Tensor(t.SourceName, t.Shape, t.Data)).ToList();
+        if (p.IsTied && p.SourceHadDecoderCopy)
+            tensors.Add(new SafeTensorsFormat.F32Tensor("cls.predictions.decoder.weight", p.WordEmbeddings.Shape, p.WordEmbeddings.Data));
+        SafeTensorsFormat.Write(Path.Combine(outDir, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" }, preservedTensors);
+    }
+
+    /// <summary>Saves the AdamW moments (<c>exp_avg.NAME</c>, <c>exp_avg_sq.NAME</c>) and its step count.</summary>
+    public static void SaveOptimizer(AdamW opt, BertParameters p, string outDir)
+    {
+        var tensors = new List<SafeTensorsFormat.F32Tensor>();
+        foreach (var t in p.All)
+            if (opt.State(t.Name) is { } s)
+            {
+                tensors.Add(new("exp_avg." + t.Name, t.Shape, s.ExpAvg));
+                tensors.Add(new("exp_avg_sq." + t.Name, t.Shape, s.ExpAvgSq));
+            }
+        var meta = new Dictionary<string, string>
+        {
+            ["step"] = opt.Step.ToString(CultureInfo.InvariantCulture),
+            ["betas"] = $"{opt.Beta1.ToString("R", CultureInfo.InvariantCulture)},{opt.Beta2.ToString("R", CultureInfo.InvariantCulture)}",
+            ["eps"] = opt.Eps.ToString("R", CultureInfo.InvariantCulture),
+            ["weight_decay"] = opt.WeightDecay.ToString("R", CultureInfo.InvariantCulture),
+        };
+        SafeTensorsFormat.Write(Path.Combine(outDir, "optimizer.safetensors"), tensors, meta);
+    }
+
+    /// <summary>Restores AdamW state written by <see cref="SaveOptimizer"/>.</summary>
+    public static void LoadOptimizer(AdamW opt, BertParameters p, string dir)
+    {
+        string path = Path.Combine(dir, "optimizer.safetensors");
+        var (t, meta) = SafeTensorsFormat.Read(path);
+        if (!meta.TryGetValue("step", out var stepText) || !long.TryParse(stepText, CultureInfo.InvariantCulture, out long step))
+            throw new InvalidDataException($"{path}: metadata 'step' missing.");
+        var state = new Dictionary<string, (float[], float[])>();
+        foreach (var tensor in p.All)
+        {
+            if (!t.TryGetValue("exp_avg." + tensor.Name, out var m) || !t.TryGetValue("exp_avg_sq." + tensor.Name, out var v)) continue;
+            var md = SafeTensorsFormat.ToFloat32(m);
+            var vd = SafeTensorsFormat.ToFloat32(v);
+            if (md.Length != tensor.Length || vd.Length != tensor.Length)
+                throw new InvalidDataException($"{path}: state of '{tensor.Name}' has {md.Length} values, the parameter {tensor.Length}.");
+            state[tensor.Name] = (md, vd);
+        }
+        opt.Restore(step, state);
+    }
+
+    /// <summary>Progress of a run, saved beside a checkpoint for resuming.</summary>
+    public sealed record TrainerState(int GlobalStep, int Epoch, int BatchInEpoch, double? BestMetric, int? BestStep, List<EpochLogEntry> EpochLog);
+
+    /// <summary>One line of the per-epoch log.</summary>
+    public sealed record EpochLogEntry(int Epoch, int Step, double TrainingLoss, double? Ndcg10);
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    public static void SaveTrainerState(TrainerState state, string dir) =>
+        File.WriteAllText(Path.Combine(dir, "trainer_state.json"), JsonSerializer.Serialize(state, Json));
+
+    public static TrainerState LoadTrainerState(string dir)
+    {
+        string path = Path.Combine(dir, "trainer_state.json");
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: not a resumable checkpoint (trainer_state.json missing).", path);
+        return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(path), Json)
+            ?? throw new InvalidDataException($"{path}: empty trainer state.");
+    }
+}

@@ -1,0 +1,115 @@
+using System.Globalization;
+using System.Text;
+using Splade.Training.Checkpoint;
+using Splade.Training.Losses;
+
+namespace Splade.Training;
+
+/// <summary>Writes the README.md model card of a trained model (layout of sentence-transformers' sparse model cards).</summary>
+public static class ModelCard
+{
+    /// <summary>Everything the card reports.</summary>
+    public sealed record Info(SpladeTrainingOptions Options, TrainingModelConfig Config, long ParameterCount, SpladeLoss Loss,
+        TrainingDataStatistics Data, IReadOnlyList<EpochResult> Epochs, int Steps);
+
+    private static string F(double v, string fmt = "0.####") => v.ToString(fmt, CultureInfo.InvariantCulture);
+
+    public static void Write(string path, Info info) => File.WriteAllText(path, Render(info));
+
+    public static string Render(Info info)
+    {
+        var o = info.Options;
+        var c = info.Config;
+        var sb = new StringBuilder();
+        sb.AppendLine("---").AppendLine("tags:").AppendLine("- sparse-encoder").AppendLine("- splade").AppendLine("pipeline_tag: feature-extraction")
+          .AppendLine("library_name: sentence-transformers").AppendLine("---").AppendLine();
+        sb.AppendLine($"# {o.ModelName}").AppendLine();
+        sb.AppendLine($"This is a SPLADE sparse encoder trained with Splade.NET. It maps sentences and paragraphs to a {c.VocabSize}-dimensional sparse vector space and can be used for semantic search and sparse retrieval.").AppendLine();
+        sb.AppendLine("## Model Details").AppendLine();
+        sb.AppendLine("- **Model Type:** SPLADE Sparse Encoder");
+        sb.AppendLine($"- **Maximum Sequence Length:** {c.MaxSeqLength} tokens");
+        sb.AppendLine($"- **Output Dimensionality:** {c.VocabSize} dimensions");
+        sb.AppendLine("- **Similarity Function:** Dot Product");
+        sb.AppendLine($"- **Parameters:** {info.ParameterCount:N0}").AppendLine();
+        sb.AppendLine("### Full Model Architecture").AppendLine().AppendLine("```");
+        sb.AppendLine("SparseEncoder(");
+        sb.AppendLine($"  (0): MLMTransformer({{'max_seq_length': {c.MaxSeqLength}, 'do_lower_case': False, 'architecture': 'BertForMaskedLM'}})");
+        sb.AppendLine($"  (1): SpladePooling({{'pooling_strategy': '{c.PoolingStrategy}', 'activation_function': '{c.ActivationFunction}', 'word_embedding_dimension': {c.VocabSize}}})");
+        sb.AppendLine(")").AppendLine("```").AppendLine();
+        sb.AppendLine($"BERT: {c.NumHiddenLayers} layers, hidden {c.HiddenSize}, {c.NumAttentionHeads} heads, intermediate {c.IntermediateSize}, {c.MaxPositionEmbeddings} positions, activation {c.HiddenAct}, layer_norm_eps {c.LayerNormEps.ToString("R", CultureInfo.InvariantCulture)}.").AppendLine();
+        sb.AppendLine("## Usage").AppendLine().AppendLine("```csharp").AppendLine("using Splade;").AppendLine();
+        sb.AppendLine($"var model = SparseEncoder.Load(\"{o.ModelName}\");");
+        sb.AppendLine("var queries = model.EncodeQueries([\"where is oestrogen produced\"]);");
+        sb.AppendLine("var documents = model.EncodeDocuments([\"Estrogens, in females, are produced primarily by the ovaries.\"]);");
+        sb.AppendLine("float score = queries[0].Dot(documents[0]);").AppendLine("```").AppendLine();
+
+        sb.AppendLine("## Evaluation").AppendLine().AppendLine("### Metrics").AppendLine();
+        var evaluated = info.Epochs.Where(e => e.Ndcg10 is not null).ToList();
+        if (evaluated.Count == 0) sb.AppendLine("No evaluation was run.").AppendLine();
+        else
+        {
+            var best = evaluated.FirstOrDefault(e => e.IsBest) ?? evaluated[^1];
+            sb.AppendLine("| Metric | Value |").AppendLine("|:--|:--|");
+            sb.AppendLine($"| dot_ndcg@10 | {F(best.Ndcg10!.Value)} |").AppendLine();
+        }
+
+        sb.AppendLine("## Training Details").AppendLine().AppendLine("### Training Dataset").AppendLine();
+        var d = info.Data;
+        sb.AppendLine($"* Size: {d.Rows:N0} training samples");
+        sb.AppendLine($"* Columns: {string.Join(", ", d.Columns.Select(x => $"`{x}`"))}");
+        sb.AppendLine($"* Approximate statistics based on the first {d.RowsMeasured} samples:").AppendLine();
+        sb.AppendLine("|         | " + string.Join(" | ", d.Columns) + " |");
+        sb.AppendLine("|:--|" + string.Concat(d.Columns.Select(_ => ":--|")));
+        sb.AppendLine("| type | " + string.Join(" | ", d.Columns.Select(_ => "string")) + " |");
+        sb.AppendLine("| details | " + string.Join(" | ", d.TokensPerColumn.Select(s => $"min: {s.Min} tokens, mean: {F(s.Mean, "0.00")} tokens, max: {s.Max} tokens")) + " |").AppendLine();
+        sb.AppendLine("* Samples:").AppendLine();
+        sb.AppendLine("| " + string.Join(" | ", d.Columns) + " |");
+        sb.AppendLine("|" + string.Concat(d.Columns.Select(_ => ":--|")));
+        foreach (var r in d.Samples) sb.AppendLine("| " + string.Join(" | ", r.Texts().Select(Cell)) + " |");
+        sb.AppendLine();
+        sb.AppendLine("* Loss: `SpladeLoss` with these parameters:").AppendLine("  ```json").AppendLine("  {");
+        sb.AppendLine($"      \"loss\": \"{info.Loss.BaseLoss.Describe()}\",");
+        sb.AppendLine($"      \"document_regularizer_weight\": {F(o.DocumentRegularizerWeight, "0.######")},");
+        sb.AppendLine($"      \"query_regularizer_weight\": {F(o.QueryRegularizerWeight, "0.######")}");
+        sb.AppendLine("  }").AppendLine("  ```").AppendLine();
+
+        sb.AppendLine("### Training Hyperparameters").AppendLine();
+        sb.AppendLine($"- per_device_train_batch_size: {o.BatchSize}");
+        sb.AppendLine($"- gradient_accumulation_steps: {o.GradientAccumulationSteps}");
+        sb.AppendLine($"- learning_rate: {o.LearningRate.ToString("R", CultureInfo.InvariantCulture)}");
+        sb.AppendLine($"- num_train_epochs: {o.Epochs}");
+        if (o.MaxSteps is int ms) sb.AppendLine($"- max_steps: {ms}");
+        sb.AppendLine($"- lr_scheduler_type: {o.Schedule.ToString().ToLowerInvariant()}");
+        sb.AppendLine($"- warmup_ratio: {F(o.WarmupRatio)}");
+        sb.AppendLine($"- adam_beta1: {F(o.Beta1)}, adam_beta2: {F(o.Beta2)}, adam_epsilon: {o.AdamEps.ToString("R", CultureInfo.InvariantCulture)}");
+        sb.AppendLine($"- weight_decay: {F(o.WeightDecay)}");
+        sb.AppendLine($"- max_grad_norm: {(o.MaxGradNorm is > 0 ? F(o.MaxGradNorm.Value) : "none")}");
+        sb.AppendLine($"- regularizer weight warm-up: {(o.RegularizerWarmup ? $"quadratic over {F(o.RegularizerWarmupRatio)} of the steps" : "none")}");
+        sb.AppendLine($"- dropout: {(o.Dropout ? $"hidden {F(c.HiddenDropoutProb)}, attention {F(c.AttentionProbsDropoutProb)}" : "off")}");
+        sb.AppendLine($"- seed: {o.Seed}");
+        sb.AppendLine("- batch_sampler: no_duplicates");
+        sb.AppendLine("- precision: fp32").AppendLine();
+
+        sb.AppendLine("### Training Logs").AppendLine();
+        sb.AppendLine("| Epoch | Step | Training Loss | dot_ndcg@10 |").AppendLine("|:--|:--|:--|:--|");
+        foreach (var e in info.Epochs)
+        {
+            string[] cells = [(e.Epoch + 1).ToString(CultureInfo.InvariantCulture), e.Step.ToString(CultureInfo.InvariantCulture),
+                F(e.TrainingLoss), e.Ndcg10 is double n ? F(n) : "-"];
+            sb.AppendLine("| " + string.Join(" | ", cells.Select(x => e.IsBest ? $"**{x}**" : x)) + " |");
+        }
+        if (info.Epochs.Any(e => e.IsBest)) sb.AppendLine().AppendLine("* The bold row denotes the saved checkpoint.");
+        sb.AppendLine();
+        sb.AppendLine("### Framework Versions").AppendLine();
+        sb.AppendLine($"- Splade.NET: {typeof(ModelCard).Assembly.GetName().Version}");
+        sb.AppendLine($"- .NET: {Environment.Version}");
+        sb.AppendLine($"- OS: {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+        return sb.ToString();
+    }
+
+    private static string Cell(string text)
+    {
+        string t = text.Replace("|", "\\|").Replace("\r", " ").Replace("\n", " ");
+        return t.Length > 300 ? t[..300] + "…" : t;
+    }
+}
