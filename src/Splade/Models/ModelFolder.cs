@@ -48,8 +48,9 @@ public sealed record SparseEncoderConfig
 public sealed class ModelFolder
 {
     private ModelFolder(string path, SparseEncoderConfig settings, BertConfig config, string transformerDirectory,
-        IReadOnlyDictionary<string, IReadOnlyList<ModuleEntry>> routes, string? defaultRoute, bool isRouter)
+        IReadOnlyDictionary<string, IReadOnlyList<ModuleEntry>> routes, string? defaultRoute, bool isRouter, SpladePoolingConfig? pooling)
     {
+        Pooling = pooling;
         Path = path;
         Settings = settings;
         Config = config;
@@ -71,6 +72,8 @@ public sealed class ModelFolder
     public IReadOnlyDictionary<string, IReadOnlyList<ModuleEntry>> Routes { get; }
     /// <summary>The router's default route, if any.</summary>
     public string? DefaultRoute { get; }
+    /// <summary>Settings of the SpladePooling module, null when no route has one.</summary>
+    public SpladePoolingConfig? Pooling { get; }
     /// <summary>Whether queries and documents take different routes.</summary>
     public bool IsRouter { get; }
 
@@ -114,7 +117,16 @@ public sealed class ModelFolder
             ?? throw new ModelLoadException(modulesPath, "no route holds a Transformer or MLMTransformer module.");
         BertConfig config = BertConfig.Load(System.IO.Path.Combine(transformer.Directory, "config.json"));
         SparseEncoderConfig settings = ReadSettings(folder, transformer.Directory, config);
-        return new ModelFolder(folder, settings, config, transformer.Directory, routes, defaultRoute, isRouter);
+        SpladePoolingConfig? pooling = null;
+        ModuleEntry? poolingModule = routes.Values.SelectMany(c => c).FirstOrDefault(m => m.Kind == ModuleKind.SpladePooling);
+        if (poolingModule is not null)
+        {
+            string poolingPath = System.IO.Path.Combine(poolingModule.Directory, "config.json");
+            pooling = SpladePoolingConfig.Load(poolingPath);
+            if (pooling.EmbeddingDimension is int dim && dim != config.VocabSize)
+                throw new ModelLoadException(poolingPath, $"embedding dimension {dim} differs from vocab_size {config.VocabSize}.");
+        }
+        return new ModelFolder(folder, settings, config, transformer.Directory, routes, defaultRoute, isRouter, pooling);
     }
 
     private static List<ModuleEntry> ReadModules(string modulesPath, string folder)

@@ -51,7 +51,6 @@ public sealed class SpladeModel
         BertConfig config = mf.Config;
         using SafeTensorsFile file = SafeTensorsFile.Open(Path.Combine(mf.TransformerDirectory, "model.safetensors"));
         var root = new WeightView(file);
-        ModuleEntry? poolingModule = mf.Routes.Values.SelectMany(c => c).FirstOrDefault(m => m.Kind == ModuleKind.SpladePooling);
         BertForMaskedLM? mlm = null;
         BertModel bert;
         if (BertForMaskedLM.HasHead(root))
@@ -59,7 +58,7 @@ public sealed class SpladeModel
             mlm = new BertForMaskedLM(root, config);
             bert = mlm.Bert;
         }
-        else if (poolingModule is not null)
+        else if (mf.Pooling is not null)
         {
             throw new ModelLoadException(file.Path, "SpladePooling needs a masked-LM head but 'cls.predictions.transform.dense.weight' is missing.");
         }
@@ -67,17 +66,9 @@ public sealed class SpladeModel
         {
             bert = new BertModel(root.Pp("bert"), config);
         }
-        SpladePoolingConfig? pooling = null;
-        if (poolingModule is not null)
-        {
-            string poolingPath = Path.Combine(poolingModule.Directory, "config.json");
-            pooling = SpladePoolingConfig.Load(poolingPath);
-            if (pooling.EmbeddingDimension is int dim && dim != config.VocabSize)
-                throw new ModelLoadException(poolingPath, $"embedding dimension {dim} differs from vocab_size {config.VocabSize}.");
-        }
         ModuleEntry? staticModule = mf.Routes.Values.SelectMany(c => c).FirstOrDefault(m => m.Kind == ModuleKind.SparseStaticEmbedding);
         SparseStaticEmbedding? staticEmbedding = staticModule is null ? null : SparseStaticEmbedding.Load(staticModule.Directory, config.VocabSize);
-        return new SpladeModel(mf, new ComputePool(options.Threads), bert, mlm, pooling, staticEmbedding);
+        return new SpladeModel(mf, new ComputePool(options.Threads), bert, mlm, mf.Pooling, staticEmbedding);
     }
 
     /// <summary>Whether inputs of <paramref name="route"/> carry [CLS]/[SEP] (false for the static query embedding).</summary>

@@ -11,10 +11,20 @@ namespace Splade.Tensors;
 public static unsafe class Attention
 {
     /// <summary>Runs attention for every (sequence, head) pair.</summary>
-    /// <param name="q">Queries, token t at <c>q[t·ld ..]</c>; K and V likewise (same stride <paramref name="ld"/>).</param>
+    /// <param name="q">Queries, token t at <c>q[t·ld ..]</c>.</param>
+    /// <param name="k">Keys, same layout as <paramref name="q"/>.</param>
+    /// <param name="v">Values, same layout as <paramref name="q"/>.</param>
+    /// <param name="ld">Row stride of Q, K and V.</param>
+    /// <param name="starts">First token of each sequence.</param>
+    /// <param name="lengths">Tokens of each sequence.</param>
+    /// <param name="heads">Number of heads.</param>
+    /// <param name="headDim">Width d of one head.</param>
+    /// <param name="scale">Score scale, usually 1/√d.</param>
     /// <param name="keyMask">Additive mask per token (0 for real keys, float.MinValue for padded ones), or empty for none.</param>
-    /// <param name="context">Output [tokens, heads·headDim], row stride <paramref name="ldc"/>.</param>
+    /// <param name="context">Output [tokens, heads·headDim].</param>
+    /// <param name="ldc">Row stride of <paramref name="context"/>.</param>
     /// <param name="scratch">At least starts.Length · heads · maxLength floats (one score row per job).</param>
+    /// <param name="pool">Threads; jobs are (sequence, head) pairs.</param>
     public static void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, int ld,
         ReadOnlySpan<int> starts, ReadOnlySpan<int> lengths, int heads, int headDim, float scale,
         ReadOnlySpan<float> keyMask, Span<float> context, int ldc, Span<float> scratch, ComputePool pool)

@@ -38,6 +38,10 @@ public sealed class PackedMatrix
     public static int DefaultPanelWidth => System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 32 : 16;
 
     /// <summary>Packs W [n, k] (row-major) and an optional bias [n] (empty span = none).</summary>
+    /// <param name="weight">W [n, k], row-major.</param>
+    /// <param name="n">Output features.</param>
+    /// <param name="k">Input features.</param>
+    /// <param name="bias">b [n], or empty.</param>
     /// <param name="panelWidth">16 (Vector256 kernel) or 32 (Vector512 kernel); 0 = <see cref="DefaultPanelWidth"/>.</param>
     public static PackedMatrix Pack(ReadOnlySpan<float> weight, int n, int k, ReadOnlySpan<float> bias, int panelWidth = 0)
     {

@@ -19,6 +19,8 @@ public sealed class ModelFolderTests
         Assert.Equal("", folder.Settings.Prompts["query"]);
         Assert.Null(folder.Settings.DefaultPromptName);
         Assert.Equal(128, folder.Settings.MaxSeqLength);
+        Assert.Equal(PoolingStrategy.Max, folder.Pooling!.Strategy);
+        Assert.Equal(30522, folder.Pooling.EmbeddingDimension);
         Assert.False(folder.Settings.DoLowerCase);
         Assert.Equal(32, folder.Config.HiddenSize);
         Assert.Equal(1e-12f, folder.Config.LayerNormEps);
@@ -83,7 +85,7 @@ public sealed class ModelFolderTests
         Assert.Contains("num_attention_heads", Assert.Throws<ModelLoadException>(() => ModelFolder.Load(folder)).Message);
         File.WriteAllText(Path.Combine(folder, "1_SpladePooling", "config.json"), "{\"pooling_strategy\": \"mean\"}");
         File.WriteAllText(config, text);
-        Assert.Contains("mean", Assert.Throws<ModelLoadException>(() => SpladeModel.Load(folder)).Message);
+        Assert.Contains("mean", Assert.Throws<ModelLoadException>(() => ModelFolder.Load(folder)).Message);
     }
 
     [Fact]
