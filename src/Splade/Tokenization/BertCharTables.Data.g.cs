@@ -3,7 +3,7 @@
 // the Rust library itself (tokenizers 0.22) for every Unicode scalar value. They differ from the Unicode
 // data that ships with .NET: the Rust crate's categories are older (recent punctuation is not split,
 // recent format characters are kept), and U+000B, U+000C, U+001C..U+001F and U+0085 are removed as
-// controls rather than treated as whitespace. BertUnicodeTablesTests checks every code point again.
+// controls rather than treated as whitespace. BertCharTablesTests compares every code point with the reference again.
 // </auto-generated>
 namespace Splade.Tokenization;
 

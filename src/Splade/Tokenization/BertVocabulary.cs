@@ -8,9 +8,16 @@ namespace Splade.Tokenization;
 /// </summary>
 internal sealed class BertVocabulary
 {
-    private readonly FrozenDictionary<string, int> _tokenToId;
+    // Frozen dictionaries give the fastest lookups but take seconds to build past a few hundred
+    // thousand keys, so very large vocabularies use ordinary dictionaries instead.
+    private const int FrozenLimit = 1 << 18;
+
+    private readonly IReadOnlyDictionary<string, int> _tokenToId;
+    private readonly bool _frozen;
     private readonly FrozenDictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
     private readonly FrozenDictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _continuationLookup;
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _largeLookup;
+    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _largeContinuationLookup;
     private readonly string?[] _idToToken;
 
     /// <param name="tokenToId">Token to id (ids need not be dense).</param>
@@ -29,8 +36,19 @@ internal sealed class BertVocabulary
         _idToToken = new string?[maxId + 1];
         foreach (var (token, id) in tokenToId) _idToToken[id] = token;
 
-        _tokenToId = tokenToId.ToFrozenDictionary(StringComparer.Ordinal);
-        _lookup = _tokenToId.GetAlternateLookup<ReadOnlySpan<char>>();
+        _frozen = tokenToId.Count <= FrozenLimit;
+        var plain = new Dictionary<string, int>(tokenToId, StringComparer.Ordinal);
+        if (_frozen)
+        {
+            var frozen = plain.ToFrozenDictionary(StringComparer.Ordinal);
+            _tokenToId = frozen;
+            _lookup = frozen.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
+        else
+        {
+            _tokenToId = plain;
+            _largeLookup = plain.GetAlternateLookup<ReadOnlySpan<char>>();
+        }
         var continuation = new Dictionary<string, int>(StringComparer.Ordinal);
         if (continuingSubwordPrefix.Length == 0)
         {
@@ -42,7 +60,8 @@ internal sealed class BertVocabulary
                 if (token.StartsWith(continuingSubwordPrefix, StringComparison.Ordinal))
                     continuation[token[continuingSubwordPrefix.Length..]] = id;
         }
-        _continuationLookup = continuation.ToFrozenDictionary(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+        if (_frozen) _continuationLookup = continuation.ToFrozenDictionary(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
+        else _largeContinuationLookup = continuation.GetAlternateLookup<ReadOnlySpan<char>>();
         ContinuingSubwordPrefix = continuingSubwordPrefix;
     }
 
@@ -56,10 +75,12 @@ internal sealed class BertVocabulary
 
     public IReadOnlyDictionary<string, int> TokenToIdMap => _tokenToId;
 
-    public bool TryGetId(ReadOnlySpan<char> token, out int id) => _lookup.TryGetValue(token, out id);
+    public bool TryGetId(ReadOnlySpan<char> token, out int id)
+        => _frozen ? _lookup.TryGetValue(token, out id) : _largeLookup.TryGetValue(token, out id);
 
     /// <summary>Looks up <see cref="ContinuingSubwordPrefix"/> + <paramref name="suffix"/>.</summary>
-    public bool TryGetContinuationId(ReadOnlySpan<char> suffix, out int id) => _continuationLookup.TryGetValue(suffix, out id);
+    public bool TryGetContinuationId(ReadOnlySpan<char> suffix, out int id)
+        => _frozen ? _continuationLookup.TryGetValue(suffix, out id) : _largeContinuationLookup.TryGetValue(suffix, out id);
 
     public string? GetToken(int id) => (uint)id < (uint)_idToToken.Length ? _idToToken[id] : null;
 
