@@ -27,15 +27,49 @@ internal sealed class EncodeCommand : ICommand
                                     tokens: {"id", "tokens": {"token": weight}} by weight
                                     tei: {"id", "embedding": [{"index", "value"}]}
                                     qdrant: {"id", "vector": {"indices", "values"}}
-                                    elasticsearch: {"id", "vector": {"token": weight}} ('.' and '%' percent-escaped)
+                                    elasticsearch: {"id", "vector": {"token": weight}} ('.' in tokens written "__")
           --max-active-dims K       keep the K largest weights of every vector
           --batch-size N            texts per forward pass (default 32)
           --threads N               compute threads (default: all cores)
+          --shard i/n               encode only records i, i+n, i+2n, ... (0-based record positions), so n
+                                    machines can share one corpus; implies --resume
+          --resume                  continue an interrupted run: keep the complete lines of --output, skip
+                                    that many records, append the rest (output identical to one run)
 
         Texts longer than the model's max_seq_length are truncated; an empty text encodes [CLS] [SEP].
         Invalid UTF-8 or malformed JSON stops with the line number; nothing after it is written.
         Progress goes to stderr.
         """;
+
+    private static (int, int)? ParseShard(string? spec)
+    {
+        if (spec is null) return null;
+        var parts = spec.Split('/');
+        if (parts.Length != 2 || !int.TryParse(parts[0], out int i) || !int.TryParse(parts[1], out int n) || n < 1 || i < 0 || i >= n)
+            throw new CliException($"--shard must be i/n with 0 <= i < n, got '{spec}'.");
+        return (i, n);
+    }
+
+    /// <summary>The records of this shard, after the <paramref name="skip"/> already written (checked by id).</summary>
+    private static IEnumerable<TextRecord> Select(IEnumerable<TextRecord> records, (int Index, int Count)? shard, long skip, System.Text.Json.JsonElement? lastDoneId, string? outputPath)
+    {
+        long position = -1, taken = 0;
+        foreach (var r in records)
+        {
+            position++;
+            if (shard is { } s && position % s.Count != s.Index) continue;
+            taken++;
+            if (taken < skip) continue;
+            if (taken == skip)
+            {
+                if (!ResumableOutput.SameId(r.Id, lastDoneId))
+                    throw new CliException($"cannot resume {outputPath}: its line {skip} has id {lastDoneId?.GetRawText() ?? "(none)"} but record {taken} of this input/shard has id {r.Id?.GetRawText() ?? "(none)"}.");
+                continue;
+            }
+            yield return r;
+        }
+        if (taken < skip) throw new CliException($"cannot resume {outputPath}: it has {skip} lines but this input/shard has only {taken} records.");
+    }
 
     public async Task<int> RunAsync(CommandArgs args, CliContext context, CancellationToken cancellationToken)
     {
@@ -50,6 +84,9 @@ internal sealed class EncodeCommand : ICommand
         int batchSize = args.GetInt("batch-size", min: 1, max: 1 << 16) ?? 32;
         string? inputPath = args.Get("input");
         string? outputPath = args.Get("output");
+        (int Index, int Count)? shard = ParseShard(args.Get("shard"));
+        bool resume = args.Flag("resume") || shard is not null;
+        if (resume && outputPath is null or "-") throw new CliException("--resume and --shard need --output FILE (the file records the progress).");
         _ = args.Has("threads");
         _ = args.Has("model");
         args.ThrowOnUnused();
@@ -62,7 +99,17 @@ internal sealed class EncodeCommand : ICommand
             Route = role,
             BatchSize = batchSize,
         };
-        await using var output = OutputStream.Open(outputPath, context);
+        long skip = 0;
+        System.Text.Json.JsonElement? lastDoneId = null;
+        Stream output;
+        if (resume)
+        {
+            (var file, skip, lastDoneId) = ResumableOutput.Open(outputPath!);
+            output = file;
+            if (skip > 0) context.Stderr.WriteLine($"resuming {outputPath}: {skip} records already written");
+        }
+        else output = OutputStream.Open(outputPath, context);
+        await using var outputScope = output;
         await using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         Func<int, string> idToToken = encoder.Tokenizer.IdToToken;
 
@@ -70,7 +117,7 @@ internal sealed class EncodeCommand : ICommand
         long done = 0;
         var lastReport = TimeSpan.Zero;
         var chunk = new List<TextRecord>(ChunkSize);
-        using var records = TextRecords.Read(input, inputFormat == "json").GetEnumerator();
+        using var records = Select(TextRecords.Read(input, inputFormat == "json"), shard, skip, lastDoneId, outputPath).GetEnumerator();
         while (true)
         {
             chunk.Clear();

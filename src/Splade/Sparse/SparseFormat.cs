@@ -14,7 +14,7 @@ public enum SparseFormat
     Tei,
     /// <summary>Qdrant sparse vector: <c>{"indices": [...], "values": [...]}</c>.</summary>
     Qdrant,
-    /// <summary>Elasticsearch <c>sparse_vector</c> / OpenSearch <c>rank_features</c>: <c>{"token": weight}</c>, keys escaped (<see cref="SparseFormats.EscapeFeatureName"/>).</summary>
+    /// <summary>Elasticsearch <c>sparse_vector</c> / OpenSearch <c>rank_features</c>: <c>{"token": weight}</c>, '.' escaped as "__" (<see cref="SparseFormats.EscapeFeatureName"/>).</summary>
     Elasticsearch,
 }
 
@@ -34,25 +34,12 @@ public static class SparseFormats
     };
 
     /// <summary>
-    /// Elasticsearch rejects feature names containing '.', so '%' and '.' are percent-escaped
-    /// ("%25", "%2E"): the mapping is one-to-one and must be applied to query vectors as well.
+    /// Elasticsearch (before 8.16) and OpenSearch <c>rank_features</c> reject feature names
+    /// containing '.', so every '.' becomes "__", the rule of Elasticsearch's own text-expansion
+    /// inference. Documents and queries must be escaped alike.
     /// </summary>
-    public static string EscapeFeatureName(string token)
-    {
-        if (token.AsSpan().IndexOfAny('.', '%') < 0) return token;
-        var sb = new StringBuilder(token.Length + 4);
-        foreach (char c in token)
-        {
-            if (c == '%') sb.Append("%25");
-            else if (c == '.') sb.Append("%2E");
-            else sb.Append(c);
-        }
-        return sb.ToString();
-    }
-
-    /// <summary>Inverse of <see cref="EscapeFeatureName"/>.</summary>
-    public static string UnescapeFeatureName(string name) =>
-        name.Contains('%') ? name.Replace("%2E", ".", StringComparison.Ordinal).Replace("%25", "%", StringComparison.Ordinal) : name;
+    public static string EscapeFeatureName(string token) =>
+        token.Contains('.') ? token.Replace(".", "__", StringComparison.Ordinal) : token;
 
     /// <summary>
     /// Writes the vector's fields in <paramref name="format"/> into the object being written
