@@ -1,0 +1,64 @@
+using Splade.Evaluation;
+using Splade.Search;
+
+namespace Splade.Cli.Commands;
+
+/// <summary>`splade eval`: retrieval metrics of a model on a BEIR folder.</summary>
+internal sealed class EvalCommand : ICommand
+{
+    public string Name => "eval";
+
+    public string Summary => "Evaluate retrieval (ndcg@10, mrr@10, map@100, ...) on a BEIR folder.";
+
+    public string Usage => """
+        Usage: splade eval --model <folder|owner/name|bm25> --data <BEIR folder> [--index DIR] --output metrics.json
+          --data     folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv
+          --split    qrels split (default test)
+          --index    keep the corpus in an embedded index there (reused when it already holds the corpus);
+                     without it, the corpus is scored in memory by brute force
+          --csv FILE append a row to a CSV shaped like the reference evaluator's
+          --run FILE write the ranked lists (top 100) as a TREC run
+          --name     metric prefix
+        Prints the metric table on stdout.
+        """;
+
+    public Task<int> RunAsync(CommandArgs args, CliContext context, CancellationToken cancellationToken)
+    {
+        string model = args.Require("model");
+        string dataDir = args.Require("data");
+        string output = args.Require("output");
+        string split = args.Get("split") ?? "test";
+        string? indexDir = args.Get("index");
+        string? csv = args.Get("csv");
+        string? runPath = args.Get("run");
+        string name = args.Get("name") ?? "";
+        int? threads = args.GetInt("threads", 1);
+        args.ThrowOnUnused();
+        if (!Directory.Exists(dataDir)) throw new CliException($"--data '{dataDir}' is not a folder.");
+        var data = IrDataset.LoadBeir(dataDir, split);
+        var encoder = EncoderFactory.Create(model, threads);
+        if (encoder is ICorpusFittedEncoder fitted && !(indexDir is not null && fitted.TryLoad(indexDir)))
+        {
+            fitted.Fit(data.Corpus.Select(d => d.FullText));
+            if (indexDir is not null) fitted.Save(indexDir);
+        }
+        var evaluator = new SparseInformationRetrievalEvaluator(data, name);
+        var progress = new Progress<string>(m => context.Stderr.WriteLine(m));
+        EvaluationResult result;
+        if (indexDir is null) result = evaluator.Evaluate(encoder, null, progress: progress, cancellationToken: cancellationToken);
+        else
+        {
+            using var index = InvertedIndex.OpenOrCreate(indexDir, encoder.Dimension);
+            IndexFolder.SaveModelSpec(indexDir, model);
+            bool complete = index.Count == data.Corpus.Count && data.Corpus.All(d => index.Contains(d.Id));
+            double? corpusActive = complete && index.Count > 0 ? (double)index.PostingCount / index.Count : null;
+            result = evaluator.Evaluate(encoder, index, complete, corpusActive, progress, cancellationToken);
+        }
+        File.WriteAllText(output, result.ToJson());
+        if (csv is not null) result.AppendCsv(csv);
+        if (runPath is not null)
+            using (var w = new StreamWriter(runPath, append: false)) result.WriteTrecRun(w, model.Replace(' ', '_'));
+        context.Stdout.Write(result.FormatTable());
+        return Task.FromResult(0);
+    }
+}

@@ -1,0 +1,70 @@
+using System.Globalization;
+using Splade.Evaluation;
+using Splade.Search;
+
+namespace Splade.Cli.Commands;
+
+/// <summary>`splade search`: exact top-k from an embedded index for one query or a query file.</summary>
+internal sealed class SearchCommand : ICommand
+{
+    public string Name => "search";
+
+    public string Summary => "Search an embedded index with one query or a file of queries.";
+
+    public string Usage => """
+        Usage: splade search --index DIR [--model <folder|owner/name|bm25>] [--top-k 10] "query text"
+               splade search --index DIR [--model ...] --queries queries.jsonl --output run.trec [--top-k 100]
+          --model      defaults to the model recorded when the index was built
+          --queries    JSON lines {"_id", "text"}; the run is written in the TREC format
+          --algorithm  maxscore (default) or exhaustive; both exact
+          --threads N  search threads for a query file
+        """;
+
+    public Task<int> RunAsync(CommandArgs args, CliContext context, CancellationToken cancellationToken)
+    {
+        string indexDir = args.Require("index");
+        string? model = args.Get("model");
+        int? topKArg = args.GetInt("top-k", 1);
+        string? queriesPath = args.Get("queries");
+        string? output = args.Get("output");
+        int? threads = args.GetInt("threads", 1);
+        string algorithmName = args.Get("algorithm") ?? "maxscore";
+        args.ThrowOnUnused();
+        var algorithm = algorithmName switch
+        {
+            "maxscore" => SearchAlgorithm.MaxScore,
+            "exhaustive" => SearchAlgorithm.Exhaustive,
+            _ => throw new CliException($"--algorithm: expected maxscore or exhaustive, got '{algorithmName}'."),
+        };
+        if (!InvertedIndex.Exists(indexDir)) throw new CliException($"'{indexDir}' is not an index.");
+        var encoder = IndexFolder.EncoderForSearch(indexDir, model, threads);
+        using var index = InvertedIndex.Open(indexDir, new InvertedIndexOptions { ReadOnly = true });
+
+        if (queriesPath is not null)
+        {
+            if (args.Positional.Count > 0) throw new CliException("give either a query text or --queries, not both.");
+            if (output is null) throw new CliException("--output is required with --queries.");
+            if (!File.Exists(queriesPath)) throw new CliException($"queries file '{queriesPath}' does not exist.");
+            var queries = IrDataset.ReadJsonLines(queriesPath)
+                .Select(q => (Id: IrDataset.RequireString(q.Object, "_id", queriesPath, q.Line), Text: q.Object.TryGetProperty("text", out var t) ? t.GetString() ?? "" : ""))
+                .ToList();
+            var vectors = encoder.EncodeQueries(queries.Select(q => q.Text).ToArray(), cancellationToken);
+            var results = index.SearchBatch(vectors, topKArg ?? 100, algorithm, threads, cancellationToken);
+            using (var w = new StreamWriter(output, append: false))
+                TrecFiles.WriteRun(w, queries.Select((q, i) => new KeyValuePair<string, IReadOnlyList<SearchHit>>(q.Id, results[i])));
+            context.Stderr.WriteLine($"{queries.Count} queries searched, run written to '{output}'.");
+            return Task.FromResult(0);
+        }
+
+        if (args.Positional.Count != 1) throw new CliException("give one query text (quote it) or --queries FILE.");
+        if (output is not null) throw new CliException("--output goes with --queries.");
+        var vector = encoder.EncodeQueries([args.Positional[0]], cancellationToken)[0];
+        var hits = index.Search(vector, topKArg ?? 10, algorithm, cancellationToken);
+        for (int r = 0; r < hits.Count; r++)
+        {
+            string text = hits[r].Text is { } t ? "\t" + (t.Length > 120 ? t[..120] + "..." : t).ReplaceLineEndings(" ") : "";
+            context.Stdout.WriteLine($"{r + 1}\t{hits[r].Score.ToString("F4", CultureInfo.InvariantCulture)}\t{hits[r].Id}{text}");
+        }
+        return Task.FromResult(0);
+    }
+}

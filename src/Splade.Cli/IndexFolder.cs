@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Splade.Evaluation;
+using Splade.Search;
+using Splade.Sparse;
+
+namespace Splade.Cli;
+
+/// <summary>Helpers shared by the index, search and eval verbs: the model recorded beside an index, input readers.</summary>
+internal static class IndexFolder
+{
+    private const string ModelFile = "encoder.json";
+
+    /// <summary>Records which `--model` built the index (read back by search when --model is omitted).</summary>
+    public static void SaveModelSpec(string indexDir, string spec) =>
+        File.WriteAllText(Path.Combine(indexDir, ModelFile), JsonSerializer.Serialize(new Dictionary<string, string> { ["model"] = spec }) + "\n");
+
+    public static string? LoadModelSpec(string indexDir)
+    {
+        string path = Path.Combine(indexDir, ModelFile);
+        if (!File.Exists(path)) return null;
+        var d = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path));
+        return d is not null && d.TryGetValue("model", out var m) ? m : null;
+    }
+
+    /// <summary>Creates the encoder and, for corpus-fitted ones, loads its statistics from the index folder.</summary>
+    public static ISparseTextEncoder EncoderForSearch(string indexDir, string? modelSpec, int? threads)
+    {
+        modelSpec ??= LoadModelSpec(indexDir) ?? throw new CliException($"--model is required: index '{indexDir}' does not record the model that built it.");
+        var encoder = EncoderFactory.Create(modelSpec, threads);
+        if (encoder is ICorpusFittedEncoder fitted && !fitted.TryLoad(indexDir))
+            throw new CliException($"index '{indexDir}' holds no statistics for '{modelSpec}'; build it with `splade index --model {modelSpec}`.");
+        return encoder;
+    }
+
+    /// <summary>Reads a BEIR-style corpus.jsonl: id and title + " " + text.</summary>
+    public static IEnumerable<CorpusDocument> ReadCorpus(string path)
+    {
+        if (!File.Exists(path)) throw new CliException($"corpus file '{path}' does not exist.");
+        foreach (var (line, obj) in IrDataset.ReadJsonLines(path))
+        {
+            string id = IrDataset.RequireString(obj, "_id", path, line);
+            string title = obj.TryGetProperty("title", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "";
+            string text = obj.TryGetProperty("text", out var x) && x.ValueKind == JsonValueKind.String ? x.GetString()! : "";
+            yield return new CorpusDocument(id, title, text);
+        }
+    }
+
+    /// <summary>Reads vectors made elsewhere: lines {"id", "indices", "values"[, "text"]}.</summary>
+    public static IEnumerable<IndexedDocument> ReadVectors(string path, int dimension)
+    {
+        if (!File.Exists(path)) throw new CliException($"vectors file '{path}' does not exist.");
+        foreach (var (line, obj) in IrDataset.ReadJsonLines(path))
+        {
+            string id = IrDataset.RequireString(obj, "id", path, line);
+            if (!obj.TryGetProperty("indices", out var ind) || ind.ValueKind != JsonValueKind.Array) throw new InvalidDataException($"{path}:{line}: missing array \"indices\".");
+            if (!obj.TryGetProperty("values", out var val) || val.ValueKind != JsonValueKind.Array) throw new InvalidDataException($"{path}:{line}: missing array \"values\".");
+            int[] indices;
+            float[] values;
+            try
+            {
+                indices = ind.EnumerateArray().Select(e => e.GetInt32()).ToArray();
+                values = val.EnumerateArray().Select(e => e.GetSingle()).ToArray();
+            }
+            catch (Exception e) when (e is FormatException or InvalidOperationException)
+            {
+                throw new InvalidDataException($"{path}:{line}: indices must be integers and values numbers ({e.Message}).", e);
+            }
+            SparseVector vector;
+            try
+            {
+                var order = Enumerable.Range(0, indices.Length).OrderBy(i => indices[i]).ToArray();
+                vector = new SparseVector(dimension, order.Select(i => indices[i]).ToArray(), order.Select(i => values[i]).ToArray());
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"{path}:{line}: {e.Message}", e);
+            }
+            string? text = obj.TryGetProperty("text", out var tx) && tx.ValueKind == JsonValueKind.String ? tx.GetString() : null;
+            yield return new IndexedDocument(id, vector, text);
+        }
+    }
+}

@@ -1,0 +1,212 @@
+using Splade.Search.Storage;
+using Splade.Sparse;
+
+namespace Splade.Search;
+
+/// <summary>
+/// An embedded, persistent inverted index of sparse vectors in one directory: immutable
+/// memory-mapped segments, per-segment tombstones, and a manifest replaced atomically at each
+/// <see cref="Commit"/>. A crash at any point leaves the last committed state readable.
+/// Searches see the committed state; writers are serialised by an internal lock and, across
+/// processes, by a lock file.
+/// </summary>
+public sealed partial class InvertedIndex : ISparseIndex
+{
+    private const string LockFileName = "LOCK";
+    private readonly string _directory;
+    private readonly InvertedIndexOptions _options;
+    private readonly DurableIo _io;
+    private readonly FileStream? _lockFile;
+    private readonly object _writeLock = new();
+    private readonly List<Segment> _retired = new();
+    private Manifest _manifest;
+    private volatile IndexSnapshot _snapshot;
+    private bool _disposed;
+
+    private InvertedIndex(string directory, InvertedIndexOptions options, FileStream? lockFile)
+    {
+        _directory = directory;
+        _options = options;
+        _io = new DurableIo(options.IoHook);
+        _lockFile = lockFile;
+        _manifest = Manifest.Read(directory);
+        var segments = new List<Segment>();
+        var deletions = new List<DeletionSet?>();
+        try
+        {
+            foreach (var e in _manifest.Segments)
+            {
+                var seg = Segment.Open(Path.Combine(directory, e.File), e.Crc, options.VerifyChecksums);
+                segments.Add(seg);
+                if (seg.DocCount != e.Docs || seg.Dimension != _manifest.Dimension)
+                    throw new InvalidDataException($"Index segment '{seg.Path}' holds {seg.DocCount} docs of dimension {seg.Dimension}; the manifest says {e.Docs} of {_manifest.Dimension}.");
+                deletions.Add(e.DeletesFile is null ? null : DeletionSet.Read(Path.Combine(directory, e.DeletesFile), seg.DocCount, e.DeletesCrc));
+            }
+        }
+        catch
+        {
+            foreach (var s in segments) s.Dispose();
+            throw;
+        }
+        _snapshot = new IndexSnapshot(_manifest.Dimension, _manifest.Generation, segments.ToArray(), deletions.ToArray());
+    }
+
+    /// <summary>The index directory.</summary>
+    public string Directory => _directory;
+
+    /// <summary>Dimension of every stored vector.</summary>
+    public int Dimension => _manifest.Dimension;
+
+    /// <summary>Number of commits so far (0 for a new index).</summary>
+    public long Generation => _snapshot.Generation;
+
+    /// <summary>Number of segments in the committed state.</summary>
+    public int SegmentCount => _snapshot.Segments.Length;
+
+    /// <inheritdoc />
+    public long Count => _snapshot.LiveCount;
+
+    /// <summary>Total postings stored in the committed segments (deleted documents included until merged).</summary>
+    public long PostingCount => _snapshot.Segments.Sum(s => s.PostingCount);
+
+    /// <summary>Bytes of the committed segment files.</summary>
+    public long SegmentBytes => _snapshot.Segments.Sum(s => s.FileLength);
+
+    /// <summary>Creates a new, empty index in <paramref name="directory"/> (created if needed; must not hold an index).</summary>
+    public static InvertedIndex Create(string directory, int dimension, InvertedIndexOptions? options = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);
+        options ??= new InvertedIndexOptions();
+        if (options.ReadOnly) throw new ArgumentException("Cannot create an index read-only.", nameof(options));
+        System.IO.Directory.CreateDirectory(directory);
+        if (Manifest.Exists(directory)) throw new IOException($"'{directory}' already holds an index.");
+        var lockFile = AcquireLock(directory);
+        try
+        {
+            new DurableIo(options.IoHook).ReplaceAtomically(Path.Combine(directory, Manifest.FileName), new Manifest(0, dimension, 1, Array.Empty<SegmentEntry>()).Serialize());
+            return new InvertedIndex(directory, options, lockFile);
+        }
+        catch
+        {
+            lockFile.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens an existing index, verifying checksums unless told not to.</summary>
+    /// <exception cref="InvalidDataException">A file is missing, truncated or corrupt (the message names it).</exception>
+    public static InvertedIndex Open(string directory, InvertedIndexOptions? options = null)
+    {
+        options ??= new InvertedIndexOptions();
+        if (!Manifest.Exists(directory)) throw new InvalidDataException($"'{directory}' is not an index: '{Manifest.FileName}' is missing.");
+        if (options.ReadOnly) return new InvertedIndex(directory, options, null);
+        var lockFile = AcquireLock(directory);
+        try
+        {
+            var index = new InvertedIndex(directory, options, lockFile);
+            index.RemoveOrphans();
+            return index;
+        }
+        catch
+        {
+            lockFile.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens the index in <paramref name="directory"/>, creating it when absent.</summary>
+    public static InvertedIndex OpenOrCreate(string directory, int dimension, InvertedIndexOptions? options = null)
+    {
+        if (!Manifest.Exists(directory)) return Create(directory, dimension, options);
+        var index = Open(directory, options);
+        if (index.Dimension != dimension)
+        {
+            index.Dispose();
+            throw new InvalidOperationException($"Index '{directory}' has dimension {index.Dimension}, not {dimension}.");
+        }
+        return index;
+    }
+
+    /// <summary>True when <paramref name="directory"/> holds an index manifest.</summary>
+    public static bool Exists(string directory) => Manifest.Exists(directory);
+
+    private static FileStream AcquireLock(string directory)
+    {
+        try
+        {
+            return new FileStream(Path.Combine(directory, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"Index '{directory}' is open for writing by another process ({e.Message}).", e);
+        }
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<SearchHit> Search(SparseVector query, int topK, CancellationToken cancellationToken = default) =>
+        Search(query, topK, SearchAlgorithm.MaxScore, cancellationToken);
+
+    /// <summary>Exact top-k by inner product with the chosen evaluation strategy (identical results).</summary>
+    public IReadOnlyList<SearchHit> Search(SparseVector query, int topK, SearchAlgorithm algorithm, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfNegative(topK);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var snapshot = _snapshot;
+        if (query.Dimension != snapshot.Dimension)
+            throw new ArgumentException($"Query dimension {query.Dimension} differs from the index dimension {snapshot.Dimension}.", nameof(query));
+        cancellationToken.ThrowIfCancellationRequested();
+        bool nonNegative = !snapshot.HasNegative;
+        foreach (float v in query.Values) nonNegative &= v >= 0f;
+        return algorithm == SearchAlgorithm.MaxScore && nonNegative
+            ? MaxScoreScorer.Search(snapshot, query, topK)
+            : ExhaustiveScorer.Search(snapshot, query, topK);
+    }
+
+    /// <summary>Searches many queries on <paramref name="threads"/> threads (default: all cores); results in input order.</summary>
+    public IReadOnlyList<IReadOnlyList<SearchHit>> SearchBatch(IReadOnlyList<SparseVector> queries, int topK,
+        SearchAlgorithm algorithm = SearchAlgorithm.MaxScore, int? threads = null, CancellationToken cancellationToken = default)
+    {
+        var results = new IReadOnlyList<SearchHit>[queries.Count];
+        var po = new ParallelOptions { MaxDegreeOfParallelism = threads ?? Environment.ProcessorCount, CancellationToken = cancellationToken };
+        Parallel.For(0, queries.Count, po, i => results[i] = Search(queries[i], topK, algorithm));
+        return results;
+    }
+
+    /// <summary>All live committed documents with their vectors (rebuilt from the postings) and texts.</summary>
+    public IEnumerable<IndexedDocument> ExportDocuments()
+    {
+        var snapshot = _snapshot;
+        for (int s = 0; s < snapshot.Segments.Length; s++)
+        {
+            var seg = snapshot.Segments[s];
+            var lists = new List<(int Term, float Value)>[seg.DocCount];
+            for (int t = 0; t < seg.Dimension; t++)
+            {
+                var docs = seg.Postings(t, out var values);
+                for (int p = 0; p < docs.Length; p++) (lists[docs[p]] ??= new()).Add((t, values[p]));
+            }
+            for (int ord = 0; ord < seg.DocCount; ord++)
+            {
+                if (!snapshot.IsLive(s, ord)) continue;
+                var l = lists[ord] ?? new();
+                var vector = SparseVector.FromTrusted(seg.Dimension, l.Select(x => x.Term).ToArray(), l.Select(x => x.Value).ToArray());
+                yield return new IndexedDocument(seg.GetId(ord), vector, seg.GetText(ord));
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        try { _backgroundMerge?.Wait(); } catch (AggregateException) { /* reported by the task's owner */ }
+        lock (_writeLock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            foreach (var s in _snapshot.Segments) s.Dispose();
+            foreach (var s in _retired) s.Dispose();
+            _lockFile?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,36 @@
+namespace Splade.Search;
+
+/// <summary>How <see cref="InvertedIndex"/> opens and maintains its directory.</summary>
+public sealed class InvertedIndexOptions
+{
+    /// <summary>Open for search only: no write lock is taken, no file is created or removed.</summary>
+    public bool ReadOnly { get; init; }
+
+    /// <summary>Check the CRC-32C of every segment and deletion file on open (default true).</summary>
+    public bool VerifyChecksums { get; init; } = true;
+
+    /// <summary>
+    /// After a commit leaves more segments than this, the smallest half are merged into one
+    /// (default 16; 0 disables automatic merges).
+    /// </summary>
+    public int MaxSegments { get; init; } = 16;
+
+    /// <summary>Run those automatic merges on a background task instead of inside <see cref="InvertedIndex.Commit"/>.</summary>
+    public bool BackgroundMerge { get; init; }
+
+    /// <summary>Keep document texts when given (default true).</summary>
+    public bool StoreTexts { get; init; } = true;
+
+    /// <summary>Called before every write chunk, fsync, rename and delete (crash simulation in tests).</summary>
+    internal Action<string>? IoHook { get; init; }
+}
+
+/// <summary>Query evaluation strategy of <see cref="InvertedIndex.Search(Splade.Sparse.SparseVector, int, SearchAlgorithm, CancellationToken)"/>.</summary>
+public enum SearchAlgorithm
+{
+    /// <summary>Exact top-k with MaxScore dynamic pruning (falls back to exhaustive for negative weights).</summary>
+    MaxScore,
+
+    /// <summary>Exact top-k scoring every posting of every query term (the baseline).</summary>
+    Exhaustive,
+}

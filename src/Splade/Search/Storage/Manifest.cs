@@ -1,0 +1,62 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Splade.Search.Storage;
+
+/// <summary>One segment as recorded in the manifest.</summary>
+internal sealed record SegmentEntry(
+    [property: JsonPropertyName("file")] string File,
+    [property: JsonPropertyName("docs")] int Docs,
+    [property: JsonPropertyName("bytes")] long Bytes,
+    [property: JsonPropertyName("crc32c")] uint Crc,
+    [property: JsonPropertyName("deletes")] string? DeletesFile,
+    [property: JsonPropertyName("deletes_crc32c")] uint DeletesCrc,
+    [property: JsonPropertyName("deleted")] int Deleted);
+
+/// <summary>
+/// The commit point of an index: which segment and deletion files make up the committed state.
+/// File <c>MANIFEST</c>: a first line <c>SPLADE-INDEX-MANIFEST 1 crc32c=XXXXXXXX bytes=N</c>, then N bytes
+/// of JSON. It is only ever replaced atomically (temp file, fsync, rename, fsync of the directory).
+/// </summary>
+internal sealed record Manifest(
+    [property: JsonPropertyName("generation")] long Generation,
+    [property: JsonPropertyName("dimension")] int Dimension,
+    [property: JsonPropertyName("next_segment")] long NextSegment,
+    [property: JsonPropertyName("segments")] IReadOnlyList<SegmentEntry> Segments)
+{
+    public const string FileName = "MANIFEST";
+    private const string Prefix = "SPLADE-INDEX-MANIFEST 1 ";
+
+    public byte[] Serialize()
+    {
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(this, new JsonSerializerOptions { WriteIndented = true });
+        string head = $"{Prefix}crc32c={Crc32C.Compute(json):x8} bytes={json.Length}\n";
+        return [.. Encoding.ASCII.GetBytes(head), .. json];
+    }
+
+    public static bool Exists(string directory) => System.IO.File.Exists(Path.Combine(directory, FileName));
+
+    public static Manifest Read(string directory)
+    {
+        string path = Path.Combine(directory, FileName);
+        if (!System.IO.File.Exists(path)) throw new InvalidDataException($"'{directory}' is not an index: '{FileName}' is missing.");
+        byte[] bytes = System.IO.File.ReadAllBytes(path);
+        int nl = Array.IndexOf(bytes, (byte)'\n');
+        string head = nl > 0 ? Encoding.ASCII.GetString(bytes, 0, nl) : "";
+        if (!head.StartsWith(Prefix, StringComparison.Ordinal))
+            throw new InvalidDataException($"Index manifest '{path}' has an unknown header: '{Truncate(head)}'.");
+        var fields = head[Prefix.Length..].Split(' ').Select(f => f.Split('=', 2)).Where(f => f.Length == 2).ToDictionary(f => f[0], f => f[1]);
+        if (!fields.TryGetValue("crc32c", out string? crcText) || !uint.TryParse(crcText, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out uint crc) ||
+            !fields.TryGetValue("bytes", out string? lenText) || !int.TryParse(lenText, CultureInfo.InvariantCulture, out int length))
+            throw new InvalidDataException($"Index manifest '{path}' has a malformed header: '{Truncate(head)}'.");
+        var json = bytes.AsSpan(nl + 1);
+        if (json.Length != length) throw new InvalidDataException($"Index manifest '{path}' is truncated: {json.Length} bytes of JSON, expected {length}.");
+        uint actual = Crc32C.Compute(json);
+        if (actual != crc) throw new InvalidDataException($"Index manifest '{path}' is corrupt: CRC-32C {actual:x8}, expected {crc:x8}.");
+        return JsonSerializer.Deserialize<Manifest>(json) ?? throw new InvalidDataException($"Index manifest '{path}' is empty.");
+    }
+
+    private static string Truncate(string s) => s.Length > 80 ? s[..80] + "..." : s;
+}

@@ -1,0 +1,162 @@
+using System.Buffers.Binary;
+using System.IO.MemoryMappedFiles;
+using System.Text;
+
+namespace Splade.Search.Storage;
+
+/// <summary>
+/// A read-only, memory-mapped segment file (layout in <see cref="SegmentFormat"/>). The whole file
+/// is checked against its CRC-32C footer (and the manifest's CRC) when opened.
+/// </summary>
+internal sealed unsafe class Segment : IDisposable
+{
+    private readonly MemoryMappedFile _file;
+    private readonly MemoryMappedViewAccessor _view;
+    private readonly byte* _base;
+    private readonly long _length;
+    private readonly long _offTermOffsets, _offTermMax, _offPostDocs, _offPostValues, _offIdOffsets, _offIdBytes, _offTextOffsets, _offTextBytes;
+    private int _disposed;
+
+    private Segment(string path, MemoryMappedFile file, MemoryMappedViewAccessor view, byte* basePtr, long length)
+    {
+        Path = path;
+        Name = System.IO.Path.GetFileName(path);
+        _file = file;
+        _view = view;
+        _base = basePtr;
+        _length = length;
+        int I32(int at) => BinaryPrimitives.ReadInt32LittleEndian(new ReadOnlySpan<byte>(basePtr + at, 4));
+        long I64(int at) => BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(basePtr + at, 8));
+        Dimension = I32(SegmentFormat.OffDimension);
+        DocCount = I32(SegmentFormat.OffDocCount);
+        int flags = I32(SegmentFormat.OffFlags);
+        HasNegative = (flags & SegmentFormat.FlagHasNegative) != 0;
+        HasTexts = (flags & SegmentFormat.FlagHasTexts) != 0;
+        PostingCount = I64(SegmentFormat.OffPostingCount);
+        _offTermOffsets = I64(SegmentFormat.OffTermOffsets);
+        _offTermMax = I64(SegmentFormat.OffTermMax);
+        _offPostDocs = I64(SegmentFormat.OffPostDocs);
+        _offPostValues = I64(SegmentFormat.OffPostValues);
+        _offIdOffsets = I64(SegmentFormat.OffIdOffsets);
+        _offIdBytes = I64(SegmentFormat.OffIdBytes);
+        _offTextOffsets = I64(SegmentFormat.OffTextOffsets);
+        _offTextBytes = I64(SegmentFormat.OffTextBytes);
+        long body = I64(SegmentFormat.OffBodyLength);
+        if (body + SegmentFormat.FooterBytes != length || Dimension <= 0 || DocCount < 0 || PostingCount < 0 || PostingCount > int.MaxValue)
+            throw Corrupt($"inconsistent header (dimension {Dimension}, docs {DocCount}, postings {PostingCount}, body {body}, file {length} bytes)");
+        CheckRange(_offTermOffsets, 8L * (Dimension + 1));
+        CheckRange(_offTermMax, 4L * Dimension);
+        CheckRange(_offPostDocs, 4 * PostingCount);
+        CheckRange(_offPostValues, 4 * PostingCount);
+        CheckRange(_offIdOffsets, 8L * (DocCount + 1));
+        if (HasTexts) CheckRange(_offTextOffsets, 8L * (DocCount + 1));
+        if (TermOffsets[Dimension] != PostingCount) throw Corrupt("term offsets do not add up to the posting count");
+    }
+
+    public string Path { get; }
+    public string Name { get; }
+    public int Dimension { get; }
+    public int DocCount { get; }
+    public long PostingCount { get; }
+    public bool HasNegative { get; }
+    public bool HasTexts { get; }
+    public long FileLength => _length;
+
+    /// <summary>Start of each term's postings: [Dimension + 1].</summary>
+    public ReadOnlySpan<long> TermOffsets => new(_base + _offTermOffsets, Dimension + 1);
+
+    /// <summary>Largest value of each term in this segment: [Dimension].</summary>
+    public ReadOnlySpan<float> TermMax => new(_base + _offTermMax, Dimension);
+
+    public ReadOnlySpan<int> AllPostDocs => new(_base + _offPostDocs, (int)PostingCount);
+    public ReadOnlySpan<float> AllPostValues => new(_base + _offPostValues, (int)PostingCount);
+
+    /// <summary>Postings of one term: ascending doc ordinals and their values.</summary>
+    public ReadOnlySpan<int> Postings(int term, out ReadOnlySpan<float> values)
+    {
+        long* offsets = (long*)(_base + _offTermOffsets);
+        int start = (int)offsets[term];
+        int count = (int)(offsets[term + 1] - start);
+        values = new ReadOnlySpan<float>(_base + _offPostValues + 4L * start, count);
+        return new ReadOnlySpan<int>(_base + _offPostDocs + 4L * start, count);
+    }
+
+    public string GetId(int ord) => ReadString(_offIdOffsets, _offIdBytes, ord);
+
+    public string? GetText(int ord) => HasTexts ? ReadString(_offTextOffsets, _offTextBytes, ord) : null;
+
+    private string ReadString(long offOffsets, long offBytes, int ord)
+    {
+        long* offsets = (long*)(_base + offOffsets);
+        long a = offsets[ord], b = offsets[ord + 1];
+        if (a < 0 || b < a || offBytes + b > _length - SegmentFormat.FooterBytes) throw Corrupt($"string {ord} out of range");
+        return Encoding.UTF8.GetString(_base + offBytes + a, (int)(b - a));
+    }
+
+    /// <summary>Maps a segment file, checks its footer and (optionally) its CRC against <paramref name="expectedCrc"/>.</summary>
+    public static Segment Open(string path, uint? expectedCrc, bool verifyChecksum)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists) throw new InvalidDataException($"Index segment '{path}' is missing.");
+        long length = info.Length;
+        if (length < SegmentFormat.HeaderBytes + SegmentFormat.FooterBytes)
+            throw new InvalidDataException($"Index segment '{path}' is truncated ({length} bytes).");
+        var file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        MemoryMappedViewAccessor? view = null;
+        bool ok = false, acquired = false;
+        try
+        {
+            view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
+            byte* p = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+            acquired = true;
+            p += view.PointerOffset;
+            if (!new ReadOnlySpan<byte>(p, 8).SequenceEqual(SegmentFormat.Magic))
+                throw new InvalidDataException($"Index segment '{path}' does not start with the segment magic.");
+            var footer = new ReadOnlySpan<byte>(p + length - SegmentFormat.FooterBytes, SegmentFormat.FooterBytes);
+            if (!footer[4..].SequenceEqual(SegmentFormat.FooterMagic))
+                throw new InvalidDataException($"Index segment '{path}' has no footer (torn or truncated write).");
+            uint stored = BinaryPrimitives.ReadUInt32LittleEndian(footer);
+            if (expectedCrc is uint e && e != stored)
+                throw new InvalidDataException($"Index segment '{path}': footer CRC {stored:x8} differs from the manifest's {e:x8}.");
+            if (verifyChecksum)
+            {
+                uint crc = 0;
+                for (long at = 0; at < length - SegmentFormat.FooterBytes; at += 1 << 30)
+                {
+                    int n = (int)Math.Min(1 << 30, length - SegmentFormat.FooterBytes - at);
+                    crc = Crc32C.Append(crc, new ReadOnlySpan<byte>(p + at, n));
+                }
+                if (crc != stored) throw new InvalidDataException($"Index segment '{path}' is corrupt: CRC-32C {crc:x8}, expected {stored:x8}.");
+            }
+            var segment = new Segment(path, file, view, p, length);
+            ok = true;
+            return segment;
+        }
+        finally
+        {
+            if (!ok)
+            {
+                if (acquired) view!.SafeMemoryMappedViewHandle.ReleasePointer();
+                view?.Dispose();
+                file.Dispose();
+            }
+        }
+    }
+
+    private void CheckRange(long offset, long bytes)
+    {
+        if (offset < SegmentFormat.HeaderBytes || bytes < 0 || offset + bytes > _length - SegmentFormat.FooterBytes)
+            throw Corrupt($"section at {offset} (+{bytes} bytes) lies outside the file");
+    }
+
+    private InvalidDataException Corrupt(string what) => new($"Index segment '{Path}' is corrupt: {what}.");
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _view.SafeMemoryMappedViewHandle.ReleasePointer();
+        _view.Dispose();
+        _file.Dispose();
+    }
+}

@@ -1,0 +1,122 @@
+using Splade.Search;
+using Splade.Sparse;
+using Xunit.Abstractions;
+
+namespace Splade.Tests.Search;
+
+/// <summary>MaxScore and exhaustive search against the brute-force twin: same ids, bit-identical scores.</summary>
+public sealed class PrunedSearchTests(ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 7)]
+    [InlineData(3, 769)]
+    [InlineData(4, 5000)]
+    [InlineData(5, 20000)]
+    public void PrunedEqualsBruteForce_Synthetic(int seed, int docCount)
+    {
+        var gen = new SyntheticSparseData(seed);
+        var docs = gen.Documents(docCount);
+        // Duplicates under other ids create exact ties that must be broken by id.
+        for (int i = 0; i < Math.Min(20, docCount); i++) docs.Add(new IndexedDocument($"c{i}", docs[i * (docCount / Math.Min(20, docCount))].Vector));
+        var queries = gen.Fork(seed + 100).Queries(25);
+        queries.Add(SparseVector.Empty(gen.Dimension));
+        queries.Add(docs[0].Vector);
+        using var dir = new TempDirectory();
+        using var index = InvertedIndex.Create(dir.Path, gen.Dimension);
+        index.Upsert(docs);
+        index.Commit();
+        CheckAll(index, docs, queries, $"seed {seed}, {docCount} docs");
+    }
+
+    [Fact]
+    public void PrunedEqualsBruteForce_ManySegmentsDeletesAndAbsentTerms()
+    {
+        var gen = new SyntheticSparseData(11);
+        var docs = gen.Documents(6000, nonZeros: 60);
+        using var dir = new TempDirectory();
+        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, new InvertedIndexOptions { MaxSegments = 0 });
+        for (int part = 0; part < 4; part++)
+        {
+            index.Upsert(docs.Skip(part * 1500).Take(1500).ToList());
+            index.Commit();
+        }
+        var live = docs.ToDictionary(d => d.Id);
+        var rng = new Random(5);
+        for (int i = 0; i < 500; i++)
+        {
+            string id = docs[rng.Next(docs.Count)].Id;
+            Assert.Equal(live.Remove(id), index.Delete(id));
+        }
+        var replacements = gen.Fork(77).Documents(300, nonZeros: 60).Select((d, i) => d with { Id = docs[i * 17].Id }).ToList();
+        index.Upsert(replacements);
+        foreach (var r in replacements) live[r.Id] = r;
+        index.Commit();
+        Assert.Equal(5, index.SegmentCount);
+        Assert.Equal(live.Count, index.Count);
+
+        // Queries that mix indexed terms with terms no document holds.
+        var present = new HashSet<int>(docs.SelectMany(d => d.Vector.Indices.ToArray()));
+        var absent = Enumerable.Range(0, gen.Dimension).Where(t => !present.Contains(t)).ToArray();
+        Assert.NotEmpty(absent);
+        var queries = gen.Fork(78).Queries(30).Select(q =>
+        {
+            var pairs = new Dictionary<int, float>();
+            for (int i = 0; i < q.Count; i++) pairs[q.Indices[i]] = q.Values[i];
+            pairs[absent[rng.Next(absent.Length)]] = 1.5f;
+            return SparseVector.FromPairs(gen.Dimension, pairs);
+        }).ToList();
+        queries.Add(SparseVector.FromPairs(gen.Dimension, [new(absent[0], 2f)]));
+        CheckAll(index, live.Values.ToList(), queries, "segments+deletes");
+        index.Merge();
+        Assert.Equal(1, index.SegmentCount);
+        CheckAll(index, live.Values.ToList(), queries, "after merge");
+    }
+
+    [Fact]
+    public void NegativeWeightsFallBackToExactExhaustive()
+    {
+        var gen = new SyntheticSparseData(3, dimension: 500);
+        var docs = gen.Documents(800, nonZeros: 20);
+        docs[5] = docs[5] with { Vector = SparseVector.FromPairs(500, [new(docs[5].Vector.Indices[0], -1f), new(docs[5].Vector.Indices[1], 2f)]) };
+        using var dir = new TempDirectory();
+        using var index = InvertedIndex.Create(dir.Path, 500);
+        index.Upsert(docs);
+        index.Commit();
+        var queries = gen.Fork(9).Queries(10, 10);
+        queries.Add(SparseVector.FromPairs(500, [new(docs[5].Vector.Indices[0], -3f), new(docs[7].Vector.Indices[0], 1f)]));
+        CheckAll(index, docs, queries, "negative");
+    }
+
+    [Fact]
+    public void BatchSearchOnSeveralThreadsEqualsSingle()
+    {
+        var gen = new SyntheticSparseData(21);
+        var docs = gen.Documents(5000);
+        var queries = gen.Fork(22).Queries(64);
+        using var dir = new TempDirectory();
+        using var index = InvertedIndex.Create(dir.Path, gen.Dimension);
+        index.Upsert(docs);
+        index.Commit();
+        var single = index.SearchBatch(queries, 10, threads: 1);
+        var multi = index.SearchBatch(queries, 10, threads: 4);
+        for (int q = 0; q < queries.Count; q++) SearchAssert.Identical(single[q], multi[q], $"query {q}");
+    }
+
+    private void CheckAll(InvertedIndex index, IReadOnlyList<IndexedDocument> docs, IReadOnlyList<SparseVector> queries, string context)
+    {
+        int nonEmpty = 0;
+        foreach (int k in new[] { 1, 10, 100 })
+        {
+            for (int q = 0; q < queries.Count; q++)
+            {
+                var expected = BruteForceSearch.Search(docs, queries[q], k);
+                if (expected.Count > 0) nonEmpty++;
+                SearchAssert.Identical(expected, index.Search(queries[q], k, SearchAlgorithm.Exhaustive), $"{context}, exhaustive, k={k}, query {q}");
+                SearchAssert.Identical(expected, index.Search(queries[q], k, SearchAlgorithm.MaxScore), $"{context}, maxscore, k={k}, query {q}");
+            }
+        }
+        Assert.True(nonEmpty > 0, "no query matched anything: the comparison would be vacuous");
+        output.WriteLine($"{context}: {queries.Count} queries x k in (1, 10, 100) identical, {nonEmpty} non-empty result lists");
+    }
+}

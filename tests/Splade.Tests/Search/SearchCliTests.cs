@@ -1,0 +1,91 @@
+using System.Text.Json;
+using Splade.Cli;
+using Splade.Search;
+
+namespace Splade.Tests.Search;
+
+/// <summary>The index, search and eval verbs end to end on a tiny BEIR folder (in process).</summary>
+public sealed class SearchCliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] argv)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Program.RunAsync(argv, new CliContext(new StringReader(""), stdout, stderr), CancellationToken.None).GetAwaiter().GetResult();
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static TempDirectory Beir()
+    {
+        var dir = new TempDirectory("cli");
+        File.WriteAllText(dir.Sub("corpus.jsonl"),
+            "{\"_id\": \"1\", \"title\": \"Cats\", \"text\": \"the cat purrs on the mat\"}\n" +
+            "{\"_id\": \"2\", \"title\": \"\", \"text\": \"fish swim in the sea\"}\n" +
+            "{\"_id\": \"3\", \"title\": \"Dogs\", \"text\": \"a dog barks at the cat\"}\n");
+        File.WriteAllText(dir.Sub("queries.jsonl"), "{\"_id\": \"q1\", \"text\": \"purring cat\"}\n{\"_id\": \"q2\", \"text\": \"sea fish\"}\n");
+        Directory.CreateDirectory(dir.Sub("qrels"));
+        File.WriteAllText(dir.Sub("qrels/test.tsv"), "query-id\tcorpus-id\tscore\nq1\t1\t1\nq2\t2\t1\n");
+        return dir;
+    }
+
+    [Fact]
+    public void IndexSearchEval_Bm25()
+    {
+        using var dir = Beir();
+        string index = dir.Sub("index");
+        var r = Run("index", "--model", "bm25", "--corpus", dir.Sub("corpus.jsonl"), "--index", index, "--commit-every", "2");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("committed 3 documents", r.Err);
+        r = Run("index", "--model", "bm25", "--corpus", dir.Sub("corpus.jsonl"), "--index", index);
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("3 already indexed", r.Err);   // resumed: nothing re-added
+
+        r = Run("search", "--index", index, "--top-k", "2", "cat");
+        Assert.True(r.Code == 0, r.Err);
+        var lines = r.Out.Trim().Split('\n');
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("1\t", lines[0]);
+        Assert.Contains("Cats the cat purrs", r.Out);
+
+        string run = dir.Sub("run.trec");
+        r = Run("search", "--index", index, "--queries", dir.Sub("queries.jsonl"), "--output", run);
+        Assert.True(r.Code == 0, r.Err);
+        Assert.StartsWith("q1 Q0 1 1 ", File.ReadAllText(run));
+
+        string metrics = dir.Sub("metrics.json");
+        r = Run("eval", "--model", "bm25", "--data", dir.Path, "--index", index, "--output", metrics);
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("dot_ndcg@10", r.Out);
+        using var json = JsonDocument.Parse(File.ReadAllText(metrics));
+        Assert.Equal(1.0, json.RootElement.GetProperty("dot_ndcg@10").GetDouble(), 12);
+        r = Run("eval", "--model", "bm25", "--data", dir.Path, "--output", dir.Sub("m2.json"));
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Equal(File.ReadAllText(metrics), File.ReadAllText(dir.Sub("m2.json")));
+    }
+
+    [Fact]
+    public void IndexFromVectors_AndErrors()
+    {
+        using var dir = new TempDirectory("cli");
+        File.WriteAllText(dir.Sub("v.jsonl"), "{\"id\": \"a\", \"indices\": [5, 1], \"values\": [0.5, 2]}\n{\"id\": \"b\", \"indices\": [1], \"values\": [1]}\n");
+        string index = dir.Sub("index");
+        var r = Run("index", "--vectors", dir.Sub("v.jsonl"), "--index", index, "--dimension", "10");
+        Assert.True(r.Code == 0, r.Err);
+        using (var idx = InvertedIndex.Open(index, new InvertedIndexOptions { ReadOnly = true }))
+        {
+            Assert.Equal(2, idx.Count);
+            var hits = idx.Search(Splade.Sparse.SparseVector.FromPairs(10, [new(1, 1f)]), 5);
+            Assert.Equal(new[] { "a", "b" }, hits.Select(h => h.Id));
+        }
+        File.WriteAllText(dir.Sub("bad.jsonl"), "{\"id\": \"c\", \"indices\": [1], \"values\": [1]}\n{\"id\": \"d\", \"indices\": [12], \"values\": [1]}\n");
+        r = Run("index", "--vectors", dir.Sub("bad.jsonl"), "--index", index, "--dimension", "10");
+        Assert.Equal(1, r.Code);
+        Assert.Contains("bad.jsonl:2", r.Err);
+
+        r = Run("index", "--model", "owner/some-splade", "--corpus", dir.Sub("v.jsonl"), "--index", dir.Sub("other"));
+        Assert.Equal(2, r.Code);
+        Assert.Contains("SPLADE model loading is not available in this build", r.Err);
+        r = Run("search", "--index", dir.Sub("nothing"), "query");
+        Assert.Equal(2, r.Code);
+    }
+}
