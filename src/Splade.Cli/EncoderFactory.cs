@@ -18,12 +18,12 @@ internal interface ICorpusFittedEncoder : ISparseTextEncoder
 /// <summary>Turns a `--model` value into a text encoder.</summary>
 internal static class EncoderFactory
 {
-    /// <summary>"bm25" gives a BM25 encoder to fit on the corpus; model folders and Hub ids need the SPLADE model.</summary>
+    /// <summary>"bm25" gives a BM25 encoder to fit on the corpus; anything else is a SPLADE model folder or Hub id.</summary>
     public static ISparseTextEncoder Create(string modelSpec, int? threads)
     {
         ArgumentNullException.ThrowIfNull(modelSpec);
         if (modelSpec.Equals("bm25", StringComparison.OrdinalIgnoreCase)) return new CorpusBm25Encoder();
-        throw new CliException("SPLADE model loading is not available in this build");
+        return ModelLoading.Load(modelSpec, threads, Console.Error);
     }
 }
 

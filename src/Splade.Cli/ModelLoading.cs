@@ -5,18 +5,16 @@ namespace Splade.Cli;
 /// <summary>Loads the `--model` of a verb, reporting Hub downloads on stderr.</summary>
 internal static class ModelLoading
 {
-    public static SparseEncoder Load(CommandArgs args, CliContext context, int? maxActiveDims = null)
-    {
-        string model = args.Require("model");
-        int threads = args.GetInt("threads", min: 1, max: 1024) ?? Environment.ProcessorCount;
-        var progress = new DownloadReporter(context.Stderr);
-        return SparseEncoder.Load(model, new SparseEncoderOptions
+    public static SparseEncoder Load(CommandArgs args, CliContext context, int? maxActiveDims = null) =>
+        Load(args.Require("model"), args.GetInt("threads", min: 1, max: 1024), context.Stderr, maxActiveDims);
+
+    public static SparseEncoder Load(string model, int? threads, TextWriter stderr, int? maxActiveDims = null) =>
+        SparseEncoder.Load(model, new SparseEncoderOptions
         {
-            Threads = threads,
+            Threads = threads ?? Environment.ProcessorCount,
             MaxActiveDims = maxActiveDims,
-            DownloadProgress = progress,
+            DownloadProgress = new DownloadReporter(stderr),
         });
-    }
 
     /// <summary>Prints one line per file and at most one progress line per second per file.</summary>
     private sealed class DownloadReporter(TextWriter stderr) : IProgress<HubDownloadProgress>

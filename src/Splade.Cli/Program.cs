@@ -56,9 +56,11 @@ public static class Program
             context.Stderr.WriteLine($"splade {command.Name}: cancelled.");
             return 130;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or FormatException or ArgumentException or InvalidOperationException or NotSupportedException or HttpRequestException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // Every failure ends as one readable line (exit 1); SPLADE_DEBUG=1 adds the stack trace.
             context.Stderr.WriteLine($"splade {command.Name}: {e.GetType().Name}: {e.Message}");
+            if (Environment.GetEnvironmentVariable("SPLADE_DEBUG") is "1" or "true") context.Stderr.WriteLine(e);
             return 1;
         }
     }
