@@ -19,12 +19,21 @@ internal sealed class IndexCommand : ICommand
           --commit-every N documents per commit (default 10000); a rerun skips ids already committed
           --no-text       do not store document texts
           --threads N     encoder threads
+          --backend URL   store in PostgreSQL + pgvector instead (postgres://user:pass@host:port/db or an
+                          Npgsql connection string); --index is then not needed
+          --table NAME    PostgreSQL table (default splade_documents)
+          --hnsw          PostgreSQL: prune documents to pgvector's 1000 non-zeros and build an HNSW index
         Progress goes to stderr.
         """;
 
     public Task<int> RunAsync(CommandArgs args, CliContext context, CancellationToken cancellationToken)
     {
-        string indexDir = args.Require("index");
+        string? backend = args.Get("backend");
+        bool postgres = Backends.IsPostgres(backend);
+        if (backend is not null && !postgres) throw new CliException($"--backend: expected a postgres:// URL or an Npgsql connection string, got '{backend}'.");
+        string indexDir = postgres ? args.Get("index") ?? "" : args.Require("index");
+        string? table = args.Get("table");
+        bool hnsw = args.Flag("hnsw");
         string? model = args.Get("model");
         string? corpus = args.Get("corpus");
         string? vectors = args.Get("vectors");
@@ -36,6 +45,21 @@ internal sealed class IndexCommand : ICommand
         args.ThrowOnUnused();
         if ((corpus is null) == (vectors is null)) throw new CliException("give exactly one of --corpus or --vectors.");
         if (corpus is not null && model is null) throw new CliException("--model is required with --corpus.");
+        if (postgres)
+        {
+            if (corpus is null || model is null || model.Equals("bm25", StringComparison.OrdinalIgnoreCase))
+                throw new CliException("--backend postgres stores SPLADE vectors of a --corpus: give --model <folder|owner/name> and --corpus.");
+            var spladeEncoder = EncoderFactory.Create(model, threads);
+            using var pg = Backends.OpenPostgres(backend!, table, spladeEncoder.Dimension, hnsw);
+            long stored = Backends.IndexCorpus(pg, spladeEncoder, IndexFolder.ReadCorpus(corpus), batchSize, !noText, context, cancellationToken);
+            if (hnsw)
+            {
+                context.Stderr.WriteLine("building the HNSW index (sparsevec_ip_ops)...");
+                pg.CreateHnswIndex(cancellationToken);
+            }
+            context.Stderr.WriteLine($"done: {stored} documents stored, {pg.Count} in table '{pg.Options.Table}'.");
+            return Task.FromResult(0);
+        }
         var options = new InvertedIndexOptions { StoreTexts = !noText };
 
         long added = 0, skipped = 0;

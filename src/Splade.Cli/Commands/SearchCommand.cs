@@ -18,10 +18,15 @@ internal sealed class SearchCommand : ICommand
           --queries    JSON lines {"_id", "text"}; the run is written in the TREC format
           --algorithm  maxscore (default) or exhaustive; both exact
           --threads N  search threads for a query file
+          --backend URL  search a PostgreSQL + pgvector table instead (needs --model; --table NAME,
+                         --approximate [--ef-search N] for the HNSW index)
         """;
 
     public Task<int> RunAsync(CommandArgs args, CliContext context, CancellationToken cancellationToken)
     {
+        string? backend = args.Get("backend");
+        if (backend is not null)
+            return Task.FromResult(SearchPostgres(args, backend, context, cancellationToken));
         string indexDir = args.Require("index");
         string? model = args.Get("model");
         int? topKArg = args.GetInt("top-k", 1);
@@ -66,5 +71,28 @@ internal sealed class SearchCommand : ICommand
             context.Stdout.WriteLine($"{r + 1}\t{hits[r].Score.ToString("F4", CultureInfo.InvariantCulture)}\t{hits[r].Id}{text}");
         }
         return Task.FromResult(0);
+    }
+
+    private static int SearchPostgres(CommandArgs args, string backend, CliContext context, CancellationToken cancellationToken)
+    {
+        if (!Backends.IsPostgres(backend)) throw new CliException($"--backend: expected a postgres:// URL or an Npgsql connection string, got '{backend}'.");
+        string model = args.Require("model");
+        string? table = args.Get("table");
+        int topK = args.GetInt("top-k", 1) ?? 10;
+        bool approximate = args.Flag("approximate");
+        int? efSearch = args.GetInt("ef-search", 1, 1000);
+        int? threads = args.GetInt("threads", 1);
+        args.ThrowOnUnused();
+        if (args.Positional.Count != 1) throw new CliException("give one query text (quote it).");
+        var encoder = EncoderFactory.Create(model, threads);
+        using var pg = Backends.OpenPostgres(backend, table, encoder.Dimension, hnsw: false);
+        var vector = encoder.EncodeQueries([args.Positional[0]], cancellationToken)[0];
+        var hits = approximate ? pg.SearchApproximate(vector, topK, efSearch, cancellationToken) : pg.Search(vector, topK, cancellationToken);
+        for (int r = 0; r < hits.Count; r++)
+        {
+            string text = hits[r].Text is { } t ? "\t" + (t.Length > 120 ? t[..120] + "..." : t).ReplaceLineEndings(" ") : "";
+            context.Stdout.WriteLine($"{r + 1}\t{hits[r].Score.ToString("F4", CultureInfo.InvariantCulture)}\t{hits[r].Id}{text}");
+        }
+        return 0;
     }
 }
