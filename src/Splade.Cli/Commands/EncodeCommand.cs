@@ -9,7 +9,7 @@ namespace Splade.Cli.Commands;
 internal sealed class EncodeCommand : ICommand
 {
     /// <summary>Texts read, encoded and written per round (bounded memory on huge inputs).</summary>
-    private const int ChunkSize = 2048;
+    private const int ChunkSize = 512;
 
     public string Name => "encode";
 
@@ -148,6 +148,8 @@ internal sealed class EncodeCommand : ICommand
                 output.WriteByte((byte)'\n');
             }
             done += chunk.Count;
+            // Each finished chunk reaches the file, so an interrupted run loses at most one chunk of work.
+            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
             if (inputError is not null)
             {
                 await output.FlushAsync(cancellationToken).ConfigureAwait(false);
