@@ -5,8 +5,9 @@
 #
 # For each server mode (dynamic batching on; batching off with --max-batch-requests 1), each
 # payload (10-token queries, ~80-token documents) and each connection count, runs wrk for
-# DURATION and prints one Markdown table row: requests/s, p50, p99 and errors (non-2xx responses
-# plus socket errors and timeouts).
+# DURATION and prints one Markdown table row: requests/s, p50, p99, errors (non-2xx responses
+# plus socket errors and timeouts), the server's mean sequences per forward pass and its CPU time
+# per request.
 #
 # Environment: DURATION (default 10s), CONNECTIONS (default "1 16 64"), PORT (default 3931),
 # MODES (default "batched unbatched"), KINDS (default "query doc"), THREADS (server compute
@@ -63,25 +64,41 @@ parse_wrk() {
     END { printf "%s|%s|%s|%d\n", rps, p50, p99, errors }'
 }
 
-echo "| mode | payload | connections | requests/s | p50 | p99 | errors |"
-echo "|---|---|---:|---:|---:|---:|---:|"
-for mode in $MODES; do
-  case "$mode" in
-    batched) start_server ;;
-    unbatched) start_server --max-batch-requests 1 ;;
-    *) echo "unknown mode $mode" >&2; exit 1 ;;
-  esac
-  for kind in $KINDS; do
-    # Warm-up (JIT, workspaces) outside the measurement.
-    wrk -t 1 -c 4 -d 2s -s "$HERE/embed.lua" "$URL/embed_sparse" -- "$kind" >/dev/null
-    for c in $CONNECTIONS; do
+# "count sum" of the server's batch-size histogram (forward passes, sequences).
+batch_stats() {
+  curl -sf "$URL/metrics" | awk '/^splade_batch_size_count / { c = $2 } /^splade_batch_size_sum / { s = $2 } END { print c + 0, s + 0 }'
+}
+
+# Modes are interleaved per configuration (fresh server each run) so that drifting machine load
+# does not favour one mode.
+# Server CPU time (user + system) per request: unlike requests/s, it hardly moves when other
+# processes compete for the cores, so it shows what batching saves even on a busy machine.
+HZ=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
+
+echo "| payload | connections | mode | requests/s | p50 | p99 | errors | sequences per forward pass | server CPU ms per request |"
+echo "|---|---:|---|---:|---:|---:|---:|---:|---:|"
+for kind in $KINDS; do
+  for c in $CONNECTIONS; do
+    for mode in $MODES; do
+      case "$mode" in
+        batched) start_server ;;
+        unbatched) start_server --max-batch-requests 1 ;;
+        *) echo "unknown mode $mode" >&2; exit 1 ;;
+      esac
+      # Warm-up (JIT, workspaces) outside the measurement.
+      wrk -t 1 -c "$c" -d 2s --timeout 30s -s "$HERE/embed.lua" "$URL/embed_sparse" -- "$kind" >/dev/null
+      read -r passes0 seqs0 <<<"$(batch_stats)"
+      cpu0=$(cpu_ticks)
       t=$(( c < 2 ? 1 : 2 ))
       out=$(wrk -t "$t" -c "$c" -d "$DURATION" --timeout 30s --latency -s "$HERE/embed.lua" "$URL/embed_sparse" -- "$kind")
+      read -r passes1 seqs1 <<<"$(batch_stats)"
       IFS='|' read -r rps p50 p99 errors <<<"$(parse_wrk <<<"$out")"
-      echo "| $mode | $kind | $c | $rps | $p50 | $p99 | $errors |"
+      cpu1=$(cpu_ticks)
+      per_pass=$(awk -v p=$((passes1 - passes0)) -v s=$((seqs1 - seqs0)) 'BEGIN { printf "%.2f", (p > 0 ? s / p : 0) }')
+      cpu_ms=$(awk -v t=$((cpu1 - cpu0)) -v hz="$HZ" -v n=$((seqs1 - seqs0)) 'BEGIN { printf "%.2f", (n > 0 ? 1000 * t / hz / n : 0) }')
+      echo "| $kind | $c | $mode | $rps | $p50 | $p99 | $errors | $per_pass | $cpu_ms |"
+      stop_server
     done
   done
-  # Batch-size distribution seen by the server in this mode.
-  curl -sf "$URL/metrics" | awk '/^splade_batch_size_(sum|count) / { v[$1] = $2 } END { if (v["splade_batch_size_count"] > 0) printf "<!-- %s: %d forward passes, %.2f sequences per pass -->\n", mode, v["splade_batch_size_count"], v["splade_batch_size_sum"] / v["splade_batch_size_count"] }' mode="$mode"
-  stop_server
 done
