@@ -1,0 +1,136 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Splade.Server.Endpoints;
+using Splade.Server.Http;
+using Splade.Server.Metrics;
+
+namespace Splade.Server;
+
+/// <summary>
+/// An HTTP server speaking Text Embeddings Inference's API for a <see cref="SparseEncoder"/>
+/// (Kestrel, minimal API): <c>/embed_sparse</c>, <c>/tokenize</c>, <c>/decode</c>, <c>/info</c>,
+/// <c>/health</c>, <c>/metrics</c>, <c>/openapi.json</c> and <c>/search</c> over an optional index.
+/// Concurrent requests are merged into forward passes by a dynamic batcher.
+/// </summary>
+public sealed class SpladeServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ServingState _state;
+    private bool _started;
+    private bool _stopped;
+
+    private SpladeServer(WebApplication app, ServingState state)
+    {
+        _app = app;
+        _state = state;
+    }
+
+    /// <summary>Builds a server for <paramref name="encoder"/>; call <see cref="StartAsync"/> to listen.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A limit of <paramref name="options"/> is out of range.</exception>
+    public static SpladeServer Create(SparseEncoder encoder, ServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.Logging.ClearProviders();
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
+        builder.Services.Configure<ConsoleLifetimeOptions>(c => c.SuppressStatusMessages = true);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(options.Host, options.Port);
+            k.Limits.MaxRequestBodySize = options.PayloadLimit;
+            k.AddServerHeader = false;
+        });
+
+        var metrics = new ServerMetrics();
+        var state = new ServingState(encoder, options, metrics);
+        var app = builder.Build();
+        var pipeline = new RequestPipeline(options, metrics);
+        app.Use(pipeline.InvokeAsync);
+
+        app.MapPost("/embed_sparse", (HttpContext c) => EmbedSparseEndpoint.Handle(c, state));
+        // TEI serves the model's main route on "/" and on SageMaker's "/invocations" too.
+        app.MapPost("/", (HttpContext c) => EmbedSparseEndpoint.Handle(c, state));
+        app.MapPost("/invocations", (HttpContext c) => EmbedSparseEndpoint.Handle(c, state));
+        app.MapPost("/tokenize", (HttpContext c) => TokenizeEndpoints.Tokenize(c, state));
+        app.MapPost("/decode", (HttpContext c) => TokenizeEndpoints.Decode(c, state));
+        app.MapPost("/search", (HttpContext c) => SearchEndpoint.Handle(c, state));
+        app.MapGet("/info", (HttpContext c) => InfoEndpoints.Info(c, state));
+        app.MapGet("/health", (HttpContext c) => InfoEndpoints.Health(c));
+        app.MapGet("/", (HttpContext c) => InfoEndpoints.Health(c));
+        app.MapGet("/ping", (HttpContext c) => InfoEndpoints.Health(c));
+        app.MapGet("/metrics", (HttpContext c) => InfoEndpoints.Metrics(c, state));
+        app.MapGet("/openapi.json", (HttpContext c) => InfoEndpoints.OpenApi(c));
+        app.MapFallback((HttpContext c) => throw new ApiException(ErrorType.Empty,
+            $"no route {c.Request.Method} {c.Request.Path}; see /openapi.json", StatusCodes.Status404NotFound));
+        return new SpladeServer(app, state);
+    }
+
+    /// <summary>The metrics served at <c>/metrics</c>.</summary>
+    public ServerMetrics Metrics => _state.Metrics;
+
+    /// <summary>The port actually bound (after <see cref="StartAsync"/>; useful with port 0).</summary>
+    public int Port
+    {
+        get
+        {
+            var addresses = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+            string? first = addresses?.FirstOrDefault() ?? throw new InvalidOperationException("The server is not started.");
+            return new Uri(first.Replace("[::]", "localhost", StringComparison.Ordinal)).Port;
+        }
+    }
+
+    /// <summary>http://host:port/ of the listening socket.</summary>
+    public Uri BaseAddress
+    {
+        get
+        {
+            var host = _state.Options.Host;
+            string h = host.Equals(IPAddress.Any) ? "127.0.0.1" : host.Equals(IPAddress.IPv6Any) ? "[::1]"
+                : host.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{host}]" : host.ToString();
+            return new Uri($"http://{h}:{Port}/");
+        }
+    }
+
+    /// <summary>Binds the socket and starts serving.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_started) return;
+        _started = true;
+        await _app.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Serves until <paramref name="cancellationToken"/> is cancelled or the process gets SIGTERM /
+    /// Ctrl-C, then shuts down gracefully (requests in flight are finished). Starts the server if needed.
+    /// </summary>
+    public async Task RunAsync(CancellationToken cancellationToken = default)
+    {
+        await StartAsync(cancellationToken).ConfigureAwait(false);
+        await _app.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops listening, waits for requests in flight (up to the shutdown timeout), then stops the batcher.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (_stopped) return;
+        _stopped = true;
+        await _app.StopAsync(cancellationToken).ConfigureAwait(false);
+        _state.Batcher.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}
