@@ -22,20 +22,60 @@ internal static class EncoderFactory
     public static ISparseTextEncoder Create(string modelSpec, int? threads)
     {
         ArgumentNullException.ThrowIfNull(modelSpec);
-        if (modelSpec.Equals("bm25", StringComparison.OrdinalIgnoreCase)) return new CorpusBm25Encoder();
+        if (modelSpec.Equals("bm25", StringComparison.OrdinalIgnoreCase) || modelSpec.StartsWith("bm25?", StringComparison.OrdinalIgnoreCase))
+            return CorpusBm25Encoder.FromSpec(modelSpec);
         return ModelLoading.Load(modelSpec, threads, Console.Error);
     }
 }
 
 /// <summary>
-/// BM25 (k1 = 1.2, b = 0.75, Lucene idf) over lowercase alphanumeric words, the vocabulary and
-/// statistics fitted on the corpus and stored as bm25-vocab.json and bm25-stats.json.
+/// BM25 (Lucene idf; k1 = 1.2, b = 0.75 unless given) fitted on the corpus, its statistics stored as
+/// bm25-stats.json. Terms are lowercase alphanumeric words (vocabulary in bm25-vocab.json) or, with
+/// <c>tokenizer=MODEL</c>, the WordPiece ids of that model's tokenizer, so BM25 and SPLADE share one
+/// vocabulary. Spec: <c>bm25</c> or <c>bm25?k1=0.9&amp;b=0.4&amp;tokenizer=owner/name</c>.
 /// </summary>
 internal sealed class CorpusBm25Encoder : ICorpusFittedEncoder
 {
     private const string VocabFile = "bm25-vocab.json", StatsFile = "bm25-stats.json";
     private TermVocabulary? _vocabulary;
     private Bm25Encoder? _encoder;
+    private double _k1 = 1.2, _b = 0.75;
+    private Splade.Tokenization.BertTokenizer? _tokenizer;
+
+    public static CorpusBm25Encoder FromSpec(string spec)
+    {
+        var encoder = new CorpusBm25Encoder();
+        int q = spec.IndexOf('?');
+        if (q < 0) return encoder;
+        foreach (string part in spec[(q + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = part.IndexOf('=');
+            string key = eq < 0 ? part : part[..eq], value = eq < 0 ? "" : Uri.UnescapeDataString(part[(eq + 1)..]);
+            switch (key)
+            {
+                case "k1": encoder._k1 = ParsePositive(key, value); break;
+                case "b":
+                    encoder._b = ParsePositive(key, value, allowZero: true);
+                    if (encoder._b > 1) throw new CliException($"bm25: b must be in [0, 1], got {value}.");
+                    break;
+                case "tokenizer":
+                    string folder = Splade.Hub.ModelLocator.Resolve(value);
+                    encoder._tokenizer = Splade.Tokenization.BertTokenizer.FromFolder(folder);
+                    break;
+                default: throw new CliException($"bm25: unknown setting '{key}' (expected k1, b, tokenizer).");
+            }
+        }
+        return encoder;
+    }
+
+    private static double ParsePositive(string key, string value, bool allowZero = false)
+    {
+        if (!double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v) || v < 0 || (!allowZero && v == 0))
+            throw new CliException($"bm25: {key} must be a {(allowZero ? "non-negative" : "positive")} number, got '{value}'.");
+        return v;
+    }
+
+    private IReadOnlyList<int> WordPieceIds(string text) => _tokenizer!.Encode(text, int.MaxValue, addSpecialTokens: false).Ids;
 
     public bool IsFitted => _encoder is not null;
 
@@ -46,24 +86,35 @@ internal sealed class CorpusBm25Encoder : ICorpusFittedEncoder
     public void Fit(IEnumerable<string> corpusTexts)
     {
         var texts = corpusTexts as IReadOnlyCollection<string> ?? corpusTexts.ToList();
+        if (_tokenizer is not null)
+        {
+            _encoder = Bm25Encoder.Fit(texts, WordPieceIds, _tokenizer.VocabSize, _k1, _b);
+            return;
+        }
         _vocabulary = TermVocabulary.Build(texts);
         // Dimension at least 1 so that an empty corpus still makes a valid (empty) index.
-        _encoder = Bm25Encoder.Fit(texts, _vocabulary.Tokenize, Math.Max(1, _vocabulary.Count));
+        _encoder = Bm25Encoder.Fit(texts, _vocabulary.Tokenize, Math.Max(1, _vocabulary.Count), _k1, _b);
     }
 
     public void Save(string folder)
     {
         Directory.CreateDirectory(folder);
-        _vocabulary!.Save(Path.Combine(folder, VocabFile));
+        _vocabulary?.Save(Path.Combine(folder, VocabFile));
         Encoder.Statistics.Save(Path.Combine(folder, StatsFile));
     }
 
     public bool TryLoad(string folder)
     {
         string vocab = Path.Combine(folder, VocabFile), stats = Path.Combine(folder, StatsFile);
+        if (_tokenizer is not null)
+        {
+            if (!File.Exists(stats)) return false;
+            _encoder = new Bm25Encoder(Bm25Statistics.Load(stats), WordPieceIds, _k1, _b);
+            return true;
+        }
         if (!File.Exists(vocab) || !File.Exists(stats)) return false;
         _vocabulary = TermVocabulary.Load(vocab);
-        _encoder = new Bm25Encoder(Bm25Statistics.Load(stats), _vocabulary.Tokenize);
+        _encoder = new Bm25Encoder(Bm25Statistics.Load(stats), _vocabulary.Tokenize, _k1, _b);
         return true;
     }
 
