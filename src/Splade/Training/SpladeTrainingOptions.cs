@@ -49,6 +49,12 @@ public sealed class SpladeTrainingOptions
     public int? SaveEverySteps { get; init; }
     /// <summary>Report progress every this many optimizer steps.</summary>
     public int LogEverySteps { get; init; } = 1;
+    /// <summary>
+    /// Metric of the evaluator that picks the best checkpoint (greater is better), as transformers'
+    /// <c>metric_for_best_model</c>; the first metric ending with this name is used (so a prefixed
+    /// <c>nfcorpus_dot_ndcg@10</c> matches <c>dot_ndcg@10</c>).
+    /// </summary>
+    public string MetricForBestModel { get; init; } = "dot_ndcg@10";
     /// <summary>Name written in the model card.</summary>
     public string ModelName { get; init; } = "splade-model";
 }
