@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Splade.Training.Checkpoint;
 using Splade.Training.Data;
+using Splade.Training.Kernels;
 using Splade.Training.Losses;
 using Splade.Training.Model;
 using Splade.Training.Optim;
@@ -167,9 +168,12 @@ public sealed class SpladeTrainer
             double? ndcg = null;
             IReadOnlyList<KeyValuePair<string, double>>? metrics = null;
             bool isBest = false;
+            string lastDir = Path.Combine(_o.OutputDir, "checkpoint-last");
+            // Saved before the evaluation, so that the evaluation can read the checkpoint as users will load it.
+            SaveResumable(lastDir, new(globalStep, epoch + 1, 0, best, bestStep, log));
             if (evaluator is not null)
             {
-                metrics = evaluator(CreateEncoder(), epoch);
+                metrics = evaluator(_o.EvaluateSavedModel ? LoadSaved(lastDir) : CreateEncoder(), epoch);
                 ndcg = SelectionMetric(metrics);
                 if (best is null || ndcg > best)
                 {
@@ -182,7 +186,7 @@ public sealed class SpladeTrainer
             epochs.Add(new EpochResult(epoch, globalStep, trainLoss, ndcg, isBest, metrics));
             epochs = epochs.Select(e => e with { IsBest = bestStep is int bs && e.Step == bs }).ToList();
             var stateNow = new SpladeCheckpoint.TrainerState(globalStep, epoch + 1, 0, best, bestStep, log);
-            SaveResumable(Path.Combine(_o.OutputDir, "checkpoint-last"), stateNow);
+            SpladeCheckpoint.SaveTrainerState(stateNow, lastDir);
             if (isBest) SaveResumable(bestDir, stateNow);
         }
 
@@ -207,6 +211,10 @@ public sealed class SpladeTrainer
         ModelCard.Write(Path.Combine(finalDir, "README.md"), card);
         return new TrainingResult(epochs, globalStep, finalDir, best is null ? null : bestDir, best, card);
     }
+
+    /// <summary>The checkpoint in <paramref name="dir"/> loaded by the inference library, with the training sequence limit.</summary>
+    private SparseEncoder LoadSaved(string dir) =>
+        SparseEncoder.Load(dir, new SparseEncoderOptions { Threads = TrainingParallel.MaxThreads, MaxSeqLength = MaxLen });
 
     /// <summary>The value of <see cref="SpladeTrainingOptions.MetricForBestModel"/> among <paramref name="metrics"/>.</summary>
     private double SelectionMetric(IReadOnlyList<KeyValuePair<string, double>> metrics)
