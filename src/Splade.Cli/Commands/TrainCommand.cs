@@ -87,7 +87,7 @@ internal sealed class TrainCommand : ICommand
             var result = evaluator.Evaluate(encoder, cancellationToken: cancellationToken);
             Directory.CreateDirectory(evalFolder);
             result.AppendCsv(Path.Combine(evalFolder, "Information-Retrieval_evaluation_results.csv"), epoch + 1, lastStep);
-            context.Stderr.WriteLine($"eval epoch {epoch + 1} (step {lastStep}, {sw.Elapsed.TotalSeconds:F1} s): "
+            context.Stderr.WriteLine($"eval {(epoch < 0 ? "before training" : $"epoch {epoch + 1}")} (step {lastStep}, {sw.Elapsed.TotalSeconds:F1} s): "
                 + string.Join(", ", result.Metrics.Where(k => k.Key is "dot_ndcg@10" or "dot_mrr@10" or "dot_map@100" or "dot_recall@10" or "query_active_dims" or "corpus_active_dims")
                     .Select(k => $"{k.Key} {k.Value:0.####}")));
             return result.Metrics;
@@ -101,6 +101,13 @@ internal sealed class TrainCommand : ICommand
                     $"step {p.Step}/{p.TotalSteps} epoch {p.Epoch + 1} loss {p.Loss:0.0000} (rank {p.BaseLoss:0.0000} doc_reg {p.DocumentRegularizer:0.0000} query_reg {p.QueryRegularizer:0.0000}) lr {p.LearningRate:0.###e+0} grad_norm {(p.GradNorm is double g ? g.ToString("0.###", CultureInfo.InvariantCulture) : "-")} {p.TokensPerSecond:0} tok/s {p.StepSeconds:0.00} s/step peak {p.PeakWorkingSetBytes / 1e6:0} MB"));
         }
 
+        IReadOnlyList<KeyValuePair<string, double>>? baseline = null;
+        if (evaluator is not null && resume is null)
+        {
+            // The starting point, so that the log shows what training changed (sentence-transformers evaluates before training too).
+            var start = SparseEncoder.Load(source.ModelPath, new SparseEncoderOptions { Threads = threadCount, MaxSeqLength = maxSeq });
+            baseline = evaluate!(start, -1);
+        }
         var result = trainer.Train(inputs.Rows, evaluate, Progress, resume, cancellationToken);
         double seconds = clock.Elapsed.TotalSeconds;
         if (maxSeqArg is not null) SetMaxSeqLength(output, maxSeq);
@@ -109,7 +116,7 @@ internal sealed class TrainCommand : ICommand
                 $"trained {steps.Count} steps in {seconds:0.0} s: {steps.Average(s => s.TokensPerSecond):0} tok/s, {steps.Average(s => s.StepSeconds):0.000} s/step (mean), peak working set {steps.Max(s => s.PeakWorkingSetBytes) / 1e6:0} MB"));
 
         // The saved folder must load as an ordinary model and score what the best epoch scored.
-        var card = result.Card! with { TrainingSeconds = seconds, EvaluationDataset = inputs.EvaluationName };
+        var card = result.Card! with { TrainingSeconds = seconds, EvaluationDataset = inputs.EvaluationName, BaselineMetrics = baseline };
         if (evaluator is not null)
         {
             var reloaded = SparseEncoder.Load(output, new SparseEncoderOptions { Threads = threadCount });
@@ -132,7 +139,7 @@ internal sealed class TrainCommand : ICommand
 
         if (pushTo is not null)
         {
-            using var uploader = new HubUploader(HubOptions.FromEnvironment());
+            using var uploader = new HubUploader(HubOptionsFactory());
             var commit = await uploader.UploadFolderAsync(pushTo, output, new HubUploadOptions
             {
                 Revision = hubBranch, Private = isPrivate, CommitMessage = $"Upload {options.ModelName} trained with Splade.NET",
@@ -141,6 +148,9 @@ internal sealed class TrainCommand : ICommand
         }
         return 0;
     }
+
+    /// <summary>Hub settings for --push-to-hub (tests point it at a local fake Hub).</summary>
+    internal static Func<HubOptions> HubOptionsFactory { get; set; } = () => HubOptions.FromEnvironment();
 
     private static SpladeTrainingOptions ReadOptions(CommandArgs args, string output, int? maxSeqLength = null)
     {

@@ -21,6 +21,9 @@ public static class ModelCard
         /// <summary>Where the metrics table comes from (e.g. the saved model reloaded and evaluated again).</summary>
         public string? MetricsNote { get; init; }
 
+        /// <summary>Metrics of the model before training (shown as step 0 of the log), when evaluated.</summary>
+        public IReadOnlyList<KeyValuePair<string, double>>? BaselineMetrics { get; init; }
+
         /// <summary>Wall-clock training time in seconds, when known.</summary>
         public double? TrainingSeconds { get; init; }
     }
@@ -125,6 +128,8 @@ public static class ModelCard
         sb.AppendLine("### Training Logs").AppendLine();
         string metricName = o.MetricForBestModel;
         sb.AppendLine($"| Epoch | Step | Training Loss | {metricName} |").AppendLine("|:--|:--|:--|:--|");
+        if (info.BaselineMetrics?.FirstOrDefault(m => m.Key == metricName || m.Key.EndsWith("_" + metricName, StringComparison.Ordinal)) is { Key: not null } before)
+            sb.AppendLine($"| 0 | 0 | - | {F(before.Value)} |");
         foreach (var e in info.Epochs)
         {
             string[] cells = [(e.Epoch + 1).ToString(CultureInfo.InvariantCulture), e.Step.ToString(CultureInfo.InvariantCulture),
