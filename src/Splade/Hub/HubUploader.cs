@@ -348,12 +348,13 @@ public sealed class HubUploader : IDisposable
     /// <summary>Reads at most <c>length</c> bytes of the inner stream (one multipart chunk), then disposes it.</summary>
     private sealed class BoundedStream(Stream inner, long length) : Stream
     {
+        private readonly long _length = length;
         private long _left = length;
         public override bool CanRead => true;
         public override bool CanSeek => false;
         public override bool CanWrite => false;
-        public override long Length => length;
-        public override long Position { get => length - _left; set => throw new NotSupportedException(); }
+        public override long Length => _length;
+        public override long Position { get => _length - _left; set => throw new NotSupportedException(); }
         public override void Flush() { }
         public override int Read(byte[] buffer, int offset, int count)
         {
