@@ -72,7 +72,10 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     public static SafeTensorsFile Open(string path)
     {
         if (!File.Exists(path)) throw new ModelLoadException(path, "file not found.");
-        long length = new FileInfo(path).Length;
+        // The length of the file's content: a Hub snapshot entry is a symlink to its blob, and FileInfo.Length
+        // would give the length of the link itself.
+        long length;
+        using (var probe = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1)) length = probe.Length;
         if (length < 8) throw new ModelLoadException(path, $"file is {length} bytes, too short for the 8-byte header length.");
         var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         MemoryMappedViewAccessor? view = null;

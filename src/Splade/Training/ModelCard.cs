@@ -10,7 +10,23 @@ public static class ModelCard
 {
     /// <summary>Everything the card reports.</summary>
     public sealed record Info(SpladeTrainingOptions Options, TrainingModelConfig Config, long ParameterCount, SpladeLoss Loss,
-        TrainingDataStatistics Data, IReadOnlyList<EpochResult> Epochs, int Steps);
+        TrainingDataStatistics Data, IReadOnlyList<EpochResult> Epochs, int Steps)
+    {
+        /// <summary>The metrics table of the card (every metric of the evaluator); by default those of the best epoch.</summary>
+        public IReadOnlyList<KeyValuePair<string, double>>? Metrics { get; init; }
+
+        /// <summary>Name of the evaluation data (e.g. a BEIR folder's name), shown above the metrics.</summary>
+        public string? EvaluationDataset { get; init; }
+
+        /// <summary>Where the metrics table comes from (e.g. the saved model reloaded and evaluated again).</summary>
+        public string? MetricsNote { get; init; }
+
+        /// <summary>Metrics of the model before training (shown as step 0 of the log), when evaluated.</summary>
+        public IReadOnlyList<KeyValuePair<string, double>>? BaselineMetrics { get; init; }
+
+        /// <summary>Wall-clock training time in seconds, when known.</summary>
+        public double? TrainingSeconds { get; init; }
+    }
 
     private static string F(double v, string fmt = "0.####") => v.ToString(fmt, CultureInfo.InvariantCulture);
 
@@ -37,20 +53,34 @@ public static class ModelCard
         sb.AppendLine($"  (1): SpladePooling({{'pooling_strategy': '{c.PoolingStrategy}', 'activation_function': '{c.ActivationFunction}', 'word_embedding_dimension': {c.VocabSize}}})");
         sb.AppendLine(")").AppendLine("```").AppendLine();
         sb.AppendLine($"BERT: {c.NumHiddenLayers} layers, hidden {c.HiddenSize}, {c.NumAttentionHeads} heads, intermediate {c.IntermediateSize}, {c.MaxPositionEmbeddings} positions, activation {c.HiddenAct}, layer_norm_eps {c.LayerNormEps.ToString("R", CultureInfo.InvariantCulture)}.").AppendLine();
-        sb.AppendLine("## Usage").AppendLine().AppendLine("```csharp").AppendLine("using Splade;").AppendLine();
+        sb.AppendLine("## Usage").AppendLine().AppendLine("### Direct Usage (Splade.NET)").AppendLine().AppendLine("```csharp").AppendLine("using Splade;").AppendLine();
+        sb.AppendLine("// A local folder or a Hub id (owner/name)");
         sb.AppendLine($"var model = SparseEncoder.Load(\"{o.ModelName}\");");
         sb.AppendLine("var queries = model.EncodeQueries([\"where is oestrogen produced\"]);");
-        sb.AppendLine("var documents = model.EncodeDocuments([\"Estrogens, in females, are produced primarily by the ovaries.\"]);");
-        sb.AppendLine("float score = queries[0].Dot(documents[0]);").AppendLine("```").AppendLine();
+        sb.AppendLine("var documents = model.EncodeDocuments([");
+        sb.AppendLine("    \"Estrogens, in females, are produced primarily by the ovaries.\",");
+        sb.AppendLine("    \"The pituitary gland secretes a hormone which induces the production of estrogen.\",");
+        sb.AppendLine("]);");
+        sb.AppendLine("float score = queries[0].Dot(documents[0]);");
+        sb.AppendLine("Console.WriteLine($\"{queries[0].Count} active dims, score {score}\");").AppendLine("```").AppendLine();
+        sb.AppendLine("From the command line: `splade encode --model " + o.ModelName + " --input texts.jsonl --output vectors.jsonl`.").AppendLine();
 
         sb.AppendLine("## Evaluation").AppendLine().AppendLine("### Metrics").AppendLine();
-        var evaluated = info.Epochs.Where(e => e.Ndcg10 is not null).ToList();
-        if (evaluated.Count == 0) sb.AppendLine("No evaluation was run.").AppendLine();
+        if (info.Metrics is not { Count: > 0 } metrics) sb.AppendLine("No evaluation was run.").AppendLine();
         else
         {
-            var best = evaluated.FirstOrDefault(e => e.IsBest) ?? evaluated[^1];
+            sb.AppendLine("#### Sparse Information Retrieval").AppendLine();
+            if (info.EvaluationDataset is not null) sb.AppendLine($"* Dataset: `{info.EvaluationDataset}`");
+            sb.AppendLine("* Evaluated with `SparseInformationRetrievalEvaluator`");
+            if (info.MetricsNote is not null) sb.AppendLine($"* {info.MetricsNote}");
+            sb.AppendLine();
             sb.AppendLine("| Metric | Value |").AppendLine("|:--|:--|");
-            sb.AppendLine($"| dot_ndcg@10 | {F(best.Ndcg10!.Value)} |").AppendLine();
+            foreach (var (k, v) in metrics)
+            {
+                bool selected = k == o.MetricForBestModel || k.EndsWith("_" + o.MetricForBestModel, StringComparison.Ordinal);
+                sb.AppendLine(selected ? $"| **{k}** | **{F(v)}** |" : $"| {k} | {F(v)} |");
+            }
+            sb.AppendLine();
         }
 
         sb.AppendLine("## Training Details").AppendLine().AppendLine("### Training Dataset").AppendLine();
@@ -74,6 +104,7 @@ public static class ModelCard
         sb.AppendLine("  }").AppendLine("  ```").AppendLine();
 
         sb.AppendLine("### Training Hyperparameters").AppendLine();
+        sb.AppendLine("- eval_strategy: epoch");
         sb.AppendLine($"- per_device_train_batch_size: {o.BatchSize}");
         sb.AppendLine($"- gradient_accumulation_steps: {o.GradientAccumulationSteps}");
         sb.AppendLine($"- learning_rate: {o.LearningRate.ToString("R", CultureInfo.InvariantCulture)}");
@@ -87,11 +118,18 @@ public static class ModelCard
         sb.AppendLine($"- regularizer weight warm-up: {(o.RegularizerWarmup ? $"quadratic over {F(o.RegularizerWarmupRatio)} of the steps" : "none")}");
         sb.AppendLine($"- dropout: {(o.Dropout ? $"hidden {F(c.HiddenDropoutProb)}, attention {F(c.AttentionProbsDropoutProb)}" : "off")}");
         sb.AppendLine($"- seed: {o.Seed}");
+        sb.AppendLine($"- max_seq_length: {Math.Min(o.MaxSeqLength ?? c.MaxSeqLength, c.MaxPositionEmbeddings)}");
+        sb.AppendLine($"- metric_for_best_model: {o.MetricForBestModel}");
+        sb.AppendLine("- load_best_model_at_end: True");
+        sb.AppendLine("- optim: adamw");
         sb.AppendLine("- batch_sampler: no_duplicates");
         sb.AppendLine("- precision: fp32").AppendLine();
 
         sb.AppendLine("### Training Logs").AppendLine();
-        sb.AppendLine("| Epoch | Step | Training Loss | dot_ndcg@10 |").AppendLine("|:--|:--|:--|:--|");
+        string metricName = o.MetricForBestModel;
+        sb.AppendLine($"| Epoch | Step | Training Loss | {metricName} |").AppendLine("|:--|:--|:--|:--|");
+        if (info.BaselineMetrics?.FirstOrDefault(m => m.Key == metricName || m.Key.EndsWith("_" + metricName, StringComparison.Ordinal)) is { Key: not null } before)
+            sb.AppendLine($"| 0 | 0 | - | {F(before.Value)} |");
         foreach (var e in info.Epochs)
         {
             string[] cells = [(e.Epoch + 1).ToString(CultureInfo.InvariantCulture), e.Step.ToString(CultureInfo.InvariantCulture),
@@ -99,11 +137,13 @@ public static class ModelCard
             sb.AppendLine("| " + string.Join(" | ", cells.Select(x => e.IsBest ? $"**{x}**" : x)) + " |");
         }
         if (info.Epochs.Any(e => e.IsBest)) sb.AppendLine().AppendLine("* The bold row denotes the saved checkpoint.");
+        if (info.TrainingSeconds is double secs) sb.AppendLine($"* Training time: {F(secs, "0.0")} s");
         sb.AppendLine();
         sb.AppendLine("### Framework Versions").AppendLine();
         sb.AppendLine($"- Splade.NET: {typeof(ModelCard).Assembly.GetName().Version}");
         sb.AppendLine($"- .NET: {Environment.Version}");
-        sb.AppendLine($"- OS: {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+        sb.AppendLine($"- OS: {System.Runtime.InteropServices.RuntimeInformation.OSDescription} ({System.Runtime.InteropServices.RuntimeInformation.OSArchitecture})");
+        sb.AppendLine($"- Processors: {Environment.ProcessorCount}");
         return sb.ToString();
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Splade.Training.Checkpoint;
 using Splade.Training.Data;
+using Splade.Training.Kernels;
 using Splade.Training.Losses;
 using Splade.Training.Model;
 using Splade.Training.Optim;
@@ -18,7 +19,7 @@ public sealed class SpladeTrainer
     private readonly SpladeTrainingOptions _o;
     private readonly Func<string, int[]> _tokenize;
     private readonly Dictionary<string, int[]> _tokenCache = new(StringComparer.Ordinal);
-    private readonly List<SafeTensorEntry> _preserved;
+    private readonly List<SafeTensorsFormat.RawTensor> _preserved;
 
     /// <summary>Configuration read from the model folder.</summary>
     public TrainingModelConfig Config { get; }
@@ -46,9 +47,11 @@ public sealed class SpladeTrainer
         _o = options;
         _tokenize = tokenize;
         Config = TrainingModelConfig.Load(modelDir);
-        var source = new SafeTensorsTensorSource(Path.Combine(modelDir, "model.safetensors"));
-        _preserved = source.NonFloatTensors.ToList();
-        Parameters = BertParameters.Load(Config, source);
+        using (var source = new SafeTensorsTensorSource(Path.Combine(modelDir, "model.safetensors")))
+        {
+            _preserved = source.NonFloatTensors.ToList();
+            Parameters = BertParameters.Load(Config, source);
+        }
         Model = new BertMlmSplade(Parameters, options.Seed);
         IRankingLoss baseLoss = options.Loss == RankingLossKind.MarginMse ? new SparseMarginMseLoss() : new SparseMultipleNegativesRankingLoss(options.Scale);
         Loss = new SpladeLoss(baseLoss, options.DocumentRegularizerWeight, options.QueryRegularizerWeight);
@@ -72,11 +75,18 @@ public sealed class SpladeTrainer
     public TrainingSparseEncoder CreateEncoder() => new(Model, Tokenize);
 
     /// <summary>
-    /// Runs the training. <paramref name="evaluator"/> (encoder, epoch) → ndcg@10 is called after each epoch; the
-    /// best epoch is saved to <c>OutputDir/best</c> and becomes the final model. <paramref name="resumeFrom"/>
-    /// continues from a checkpoint folder written by a previous run.
+    /// Runs the training with an evaluator that returns one number per epoch (taken as the selection metric).
     /// </summary>
-    public TrainingResult Train(IReadOnlyList<TrainingRow> rows, Func<ISparseTextEncoder, int, double>? evaluator = null,
+    public TrainingResult Train(IReadOnlyList<TrainingRow> rows, Func<ISparseTextEncoder, int, double>? evaluator,
+        Action<TrainingProgress>? progress = null, string? resumeFrom = null, CancellationToken cancellationToken = default) =>
+        Train(rows, evaluator is null ? null : (enc, epoch) => [new(_o.MetricForBestModel, evaluator(enc, epoch))], progress, resumeFrom, cancellationToken);
+
+    /// <summary>
+    /// Runs the training. <paramref name="evaluator"/> (encoder, epoch) → metrics is called after each epoch; the
+    /// epoch with the highest <see cref="SpladeTrainingOptions.MetricForBestModel"/> is saved to <c>OutputDir/best</c>
+    /// and becomes the final model. <paramref name="resumeFrom"/> continues from a checkpoint folder written by a previous run.
+    /// </summary>
+    public TrainingResult Train(IReadOnlyList<TrainingRow> rows, Func<ISparseTextEncoder, int, IReadOnlyList<KeyValuePair<string, double>>>? evaluator = null,
         Action<TrainingProgress>? progress = null, string? resumeFrom = null, CancellationToken cancellationToken = default)
     {
         if (rows.Count == 0) throw new ArgumentException("no training rows.", nameof(rows));
@@ -101,15 +111,15 @@ public sealed class SpladeTrainer
         if (resumeFrom is not null)
         {
             var state = SpladeCheckpoint.LoadTrainerState(resumeFrom);
-            var src = new SafeTensorsTensorSource(Path.Combine(resumeFrom, "model.safetensors"));
-            Parameters = BertParameters.Load(Config, src);
+            using (var src = new SafeTensorsTensorSource(Path.Combine(resumeFrom, "model.safetensors")))
+                Parameters = BertParameters.Load(Config, src);
             Model = new BertMlmSplade(Parameters, _o.Seed);
             SpladeCheckpoint.LoadOptimizer(Optimizer, Parameters, resumeFrom);
             (globalStep, startEpoch, skipBatches, best, bestStep) = (state.GlobalStep, state.Epoch, state.BatchInEpoch, state.BestMetric, state.BestStep);
             log.AddRange(state.EpochLog);
         }
         string bestDir = Path.Combine(_o.OutputDir, "best");
-        var epochs = log.Select(e => new EpochResult(e.Epoch, e.Step, e.TrainingLoss, e.Ndcg10, e.Step == bestStep)).ToList();
+        var epochs = log.Select(e => new EpochResult(e.Epoch, e.Step, e.TrainingLoss, e.Ndcg10, e.Step == bestStep, e.Metrics?.ToList())).ToList();
         var stats = TrainingDataStatistics.Compute(rows, Tokenize);
 
         for (int epoch = startEpoch; epoch < _o.Epochs && globalStep < totalSteps; epoch++)
@@ -156,10 +166,15 @@ public sealed class SpladeTrainer
 
             double trainLoss = lossCount > 0 ? lossSum / lossCount : double.NaN;
             double? ndcg = null;
+            IReadOnlyList<KeyValuePair<string, double>>? metrics = null;
             bool isBest = false;
+            string lastDir = Path.Combine(_o.OutputDir, "checkpoint-last");
+            // Saved before the evaluation, so that the evaluation can read the checkpoint as users will load it.
+            SaveResumable(lastDir, new(globalStep, epoch + 1, 0, best, bestStep, log));
             if (evaluator is not null)
             {
-                ndcg = evaluator(CreateEncoder(), epoch);
+                metrics = evaluator(_o.EvaluateSavedModel ? LoadSaved(lastDir) : CreateEncoder(), epoch);
+                ndcg = SelectionMetric(metrics);
                 if (best is null || ndcg > best)
                 {
                     best = ndcg;
@@ -167,11 +182,11 @@ public sealed class SpladeTrainer
                     isBest = true;
                 }
             }
-            log.Add(new(epoch, globalStep, trainLoss, ndcg));
-            epochs.Add(new EpochResult(epoch, globalStep, trainLoss, ndcg, isBest));
+            log.Add(new(epoch, globalStep, trainLoss, ndcg, metrics?.ToDictionary(m => m.Key, m => m.Value)));
+            epochs.Add(new EpochResult(epoch, globalStep, trainLoss, ndcg, isBest, metrics));
             epochs = epochs.Select(e => e with { IsBest = bestStep is int bs && e.Step == bs }).ToList();
             var stateNow = new SpladeCheckpoint.TrainerState(globalStep, epoch + 1, 0, best, bestStep, log);
-            SaveResumable(Path.Combine(_o.OutputDir, "checkpoint-last"), stateNow);
+            SpladeCheckpoint.SaveTrainerState(stateNow, lastDir);
             if (isBest) SaveResumable(bestDir, stateNow);
         }
 
@@ -179,15 +194,35 @@ public sealed class SpladeTrainer
         string finalDir = _o.OutputDir;
         if (best is not null && Directory.Exists(bestDir))
         {
-            var bestParams = BertParameters.Load(Config, new SafeTensorsTensorSource(Path.Combine(bestDir, "model.safetensors")));
+            BertParameters bestParams;
+            using (var src = new SafeTensorsTensorSource(Path.Combine(bestDir, "model.safetensors")))
+                bestParams = BertParameters.Load(Config, src);
             SpladeCheckpoint.SaveModel(_modelDir, bestParams, finalDir, _preserved);
         }
         else
         {
             SpladeCheckpoint.SaveModel(_modelDir, Parameters, finalDir, _preserved);
         }
-        ModelCard.Write(Path.Combine(finalDir, "README.md"), new ModelCard.Info(_o, Config, Parameters.ParameterCount, Loss, stats, epochs, globalStep));
-        return new TrainingResult(epochs, globalStep, finalDir, best is null ? null : bestDir, best);
+        var bestEpoch = epochs.FirstOrDefault(e => e.IsBest);
+        var card = new ModelCard.Info(_o, Config, Parameters.ParameterCount, Loss, stats, epochs, globalStep)
+        {
+            Metrics = bestEpoch?.Metrics,
+        };
+        ModelCard.Write(Path.Combine(finalDir, "README.md"), card);
+        return new TrainingResult(epochs, globalStep, finalDir, best is null ? null : bestDir, best, card);
+    }
+
+    /// <summary>The checkpoint in <paramref name="dir"/> loaded by the inference library, with the training sequence limit.</summary>
+    private SparseEncoder LoadSaved(string dir) =>
+        SparseEncoder.Load(dir, new SparseEncoderOptions { Threads = TrainingParallel.MaxThreads, MaxSeqLength = MaxLen });
+
+    /// <summary>The value of <see cref="SpladeTrainingOptions.MetricForBestModel"/> among <paramref name="metrics"/>.</summary>
+    private double SelectionMetric(IReadOnlyList<KeyValuePair<string, double>> metrics)
+    {
+        string wanted = _o.MetricForBestModel;
+        foreach (var (k, v) in metrics)
+            if (k == wanted || k.EndsWith("_" + wanted, StringComparison.Ordinal)) return v;
+        throw new InvalidOperationException($"the evaluator returned no metric named '{wanted}' (got {string.Join(", ", metrics.Select(m => m.Key))}).");
     }
 
     private LossParts MicroStep(IReadOnlyList<TrainingRow> rows, int[] batch, int columns, double gradScale, out int tokens)

@@ -49,6 +49,18 @@ public sealed class SpladeTrainingOptions
     public int? SaveEverySteps { get; init; }
     /// <summary>Report progress every this many optimizer steps.</summary>
     public int LogEverySteps { get; init; } = 1;
+    /// <summary>
+    /// Metric of the evaluator that picks the best checkpoint (greater is better), as transformers'
+    /// <c>metric_for_best_model</c>; the first metric ending with this name is used (so a prefixed
+    /// <c>nfcorpus_dot_ndcg@10</c> matches <c>dot_ndcg@10</c>).
+    /// </summary>
+    public string MetricForBestModel { get; init; } = "dot_ndcg@10";
+    /// <summary>
+    /// Evaluate the checkpoint as saved, loaded with <see cref="SparseEncoder.Load"/> (the inference engine users run,
+    /// faster than the training network and proof that the saved folder reproduces the scores); false evaluates the
+    /// training network directly (<see cref="SpladeTrainer.CreateEncoder"/>).
+    /// </summary>
+    public bool EvaluateSavedModel { get; init; } = true;
     /// <summary>Name written in the model card.</summary>
     public string ModelName { get; init; } = "splade-model";
 }

@@ -37,12 +37,12 @@ internal sealed class FakeRepo
 /// with X-Error-Code. Both servers listen on 127.0.0.1 only. <see cref="HubIntercept"/> / <see cref="CdnIntercept"/>
 /// may answer a request instead (fault injection).
 /// </summary>
-internal sealed class FakeHub : IDisposable
+internal sealed partial class FakeHub : IDisposable
 {
     public FakeHub()
     {
-        Cdn = new MiniHttpServer(r => CdnIntercept?.Invoke(r) ?? ServeCdn(r));
-        Hub = new MiniHttpServer(r => HubIntercept?.Invoke(r) ?? ServeHub(r));
+        Cdn = new MiniHttpServer(r => CdnIntercept?.Invoke(r) ?? ServeUploadCdn(r) ?? ServeCdn(r));
+        Hub = new MiniHttpServer(r => HubIntercept?.Invoke(r) ?? ServeUpload(r) ?? ServeHub(r));
     }
 
     public MiniHttpServer Hub { get; }

@@ -8,6 +8,9 @@ namespace Splade.Tests.Hub;
 /// <summary>A request as the server saw it.</summary>
 internal sealed record RecordedRequest(string Method, string Target, IReadOnlyDictionary<string, string> Headers)
 {
+    /// <summary>The request body (read by Content-Length; empty without one).</summary>
+    public byte[] Body { get; init; } = [];
+
     public string? Header(string name) => Headers.TryGetValue(name, out var v) ? v : null;
 }
 
@@ -75,7 +78,7 @@ internal sealed class MiniHttpServer : IDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         timeout.CancelAfter(TimeSpan.FromSeconds(10));
         var stream = client.GetStream();
-        var head = await ReadHeadAsync(stream, timeout.Token);
+        var (head, rest) = await ReadHeadAsync(stream, timeout.Token);
         if (head is null) return;
         var lines = head.Split("\r\n");
         var first = lines[0].Split(' ');
@@ -86,7 +89,21 @@ internal sealed class MiniHttpServer : IDisposable
             int colon = line.IndexOf(':');
             if (colon > 0) headers[line[..colon].Trim()] = line[(colon + 1)..].Trim();
         }
-        var request = new RecordedRequest(first[0], first[1], headers);
+        var body = rest;
+        if (headers.TryGetValue("Content-Length", out var lengthText) && long.TryParse(lengthText, out long length) && length > body.Length)
+        {
+            var full = new byte[length];
+            body.CopyTo(full, 0);
+            int filled = body.Length;
+            while (filled < length)
+            {
+                int n = await stream.ReadAsync(full.AsMemory(filled), timeout.Token);
+                if (n == 0) break;
+                filled += n;
+            }
+            body = full[..filled];
+        }
+        var request = new RecordedRequest(first[0], first[1], headers) { Body = body };
         Requests.Enqueue(request);
         var response = _handler(request);
 
@@ -108,25 +125,26 @@ internal sealed class MiniHttpServer : IDisposable
         client.Client.Shutdown(SocketShutdown.Both);
     }
 
-    private static async Task<string?> ReadHeadAsync(NetworkStream stream, CancellationToken ct)
+    /// <summary>Reads up to the blank line; returns the head and the body bytes already read past it.</summary>
+    private static async Task<(string? Head, byte[] Remainder)> ReadHeadAsync(NetworkStream stream, CancellationToken ct)
     {
         var buffer = new byte[64 * 1024];
         int filled = 0;
         while (filled < buffer.Length)
         {
             int n = await stream.ReadAsync(buffer.AsMemory(filled), ct);
-            if (n == 0) return null;
+            if (n == 0) return (null, []);
             filled += n;
             int end = Encoding.ASCII.GetString(buffer, 0, filled).IndexOf("\r\n\r\n", StringComparison.Ordinal);
-            if (end >= 0) return Encoding.ASCII.GetString(buffer, 0, end);
+            if (end >= 0) return (Encoding.ASCII.GetString(buffer, 0, end), buffer[(end + 4)..filled]);
         }
-        return null;
+        return (null, []);
     }
 
     private static string Reason(int status) => status switch
     {
-        200 => "OK", 206 => "Partial Content", 302 => "Found", 401 => "Unauthorized", 403 => "Forbidden",
-        404 => "Not Found", 416 => "Range Not Satisfiable", 500 => "Internal Server Error", _ => "Status",
+        200 => "OK", 201 => "Created", 206 => "Partial Content", 302 => "Found", 401 => "Unauthorized", 403 => "Forbidden",
+        404 => "Not Found", 409 => "Conflict", 416 => "Range Not Satisfiable", 500 => "Internal Server Error", _ => "Status",
     };
 
     public void Dispose()

@@ -1,3 +1,4 @@
+using Splade.Models;
 using System.Text.Json;
 using Splade.Training.Checkpoint;
 using Splade.Training.Model;
@@ -52,12 +53,15 @@ internal sealed class TrainingFixture
 
     public List<int[]> AllSequences() => [.. Queries, .. Positives, .. Negatives];
 
-    public BertParameters LoadParameters() =>
-        BertParameters.Load(TrainingModelConfig.Load(ModelDir), new SafeTensorsTensorSource(Path.Combine(ModelDir, "model.safetensors")));
+    public BertParameters LoadParameters()
+    {
+        using var source = new SafeTensorsTensorSource(Path.Combine(ModelDir, "model.safetensors"));
+        return BertParameters.Load(TrainingModelConfig.Load(ModelDir), source);
+    }
 
     public static Dictionary<string, (float[] Data, int[] Shape)> ExpectedGrads()
     {
-        var (t, _) = SafeTensorsFormat.Read(Path.Combine(TestData.Dir, "models", "tiny-splade.grads.safetensors"));
-        return t.ToDictionary(kv => kv.Key, kv => (SafeTensorsFormat.ToFloat32(kv.Value), kv.Value.Shape));
+        using var file = SafeTensorsFile.Open(Path.Combine(TestData.Dir, "models", "tiny-splade.grads.safetensors"));
+        return file.Tensors.Values.ToDictionary(t => t.Name, t => (file.ReadFloat32(t.Name), t.Shape));
     }
 }

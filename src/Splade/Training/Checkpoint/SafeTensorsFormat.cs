@@ -4,84 +4,15 @@ using System.Text.Json;
 
 namespace Splade.Training.Checkpoint;
 
-/// <summary>One tensor of a safetensors file as stored: dtype, shape and raw little-endian bytes.</summary>
-internal sealed record SafeTensorEntry(string Name, string DType, int[] Shape, byte[] Raw)
-{
-    /// <summary>Number of elements (product of the shape; 1 for a scalar).</summary>
-    public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
-
-    /// <summary>True for the floating dtypes the trainer can turn into float32 parameters.</summary>
-    public bool IsFloat => DType is "F32" or "F16" or "BF16";
-}
-
 /// <summary>
-/// Minimal safetensors reader/writer used by training: reads F32/F16/BF16 (other dtypes are kept raw so
-/// they can be written back unchanged), writes F32. Format: u64 LE header length N, N bytes of JSON
-/// <c>{name: {dtype, shape, data_offsets:[begin,end]}, "__metadata__": {...}}</c>, then the data block.
+/// safetensors writer used by training checkpoints (reading goes through <see cref="Splade.Models.SafeTensorsFile"/>):
+/// writes F32 tensors plus tensors kept as raw bytes (e.g. I64 position_ids). Format: u64 LE header length N,
+/// N bytes of JSON <c>{name: {dtype, shape, data_offsets:[begin,end]}, "__metadata__": {...}}</c>, then the data block.
 /// </summary>
 internal static class SafeTensorsFormat
 {
-    /// <summary>Reads every tensor of <paramref name="path"/> and the string metadata.</summary>
-    public static (Dictionary<string, SafeTensorEntry> Tensors, Dictionary<string, string> Metadata) Read(string path)
-    {
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidDataException($"{path}: cannot read safetensors file: {e.Message}", e);
-        }
-        if (bytes.Length < 8) throw new InvalidDataException($"{path}: file of {bytes.Length} bytes is too short for a safetensors header.");
-        ulong headerLen = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if (headerLen > (ulong)(bytes.Length - 8))
-            throw new InvalidDataException($"{path}: header length {headerLen} exceeds the file size {bytes.Length}.");
-        int dataStart = 8 + (int)headerLen;
-        var tensors = new Dictionary<string, SafeTensorEntry>(StringComparer.Ordinal);
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        using var doc = JsonDocument.Parse(bytes.AsMemory(8, (int)headerLen));
-        foreach (var prop in doc.RootElement.EnumerateObject())
-        {
-            if (prop.Name == "__metadata__")
-            {
-                foreach (var m in prop.Value.EnumerateObject()) metadata[m.Name] = m.Value.ToString();
-                continue;
-            }
-            string dtype = prop.Value.GetProperty("dtype").GetString() ?? "";
-            int[] shape = prop.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-            var offs = prop.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-            if (offs.Length != 2 || offs[0] < 0 || offs[1] < offs[0] || dataStart + offs[1] > bytes.Length)
-                throw new InvalidDataException($"{path}: tensor '{prop.Name}' has data_offsets [{string.Join(",", offs)}] outside the data block of {bytes.Length - dataStart} bytes.");
-            var entry = new SafeTensorEntry(prop.Name, dtype, shape, bytes.AsSpan(dataStart + (int)offs[0], (int)(offs[1] - offs[0])).ToArray());
-            int width = ElementSize(dtype);
-            if (width > 0 && entry.ElementCount * width != entry.Raw.Length)
-                throw new InvalidDataException($"{path}: tensor '{prop.Name}' ({dtype}, shape [{string.Join(",", shape)}]) expects {entry.ElementCount * width} bytes, has {entry.Raw.Length}.");
-            tensors[prop.Name] = entry;
-        }
-        return (tensors, metadata);
-    }
-
-    /// <summary>Converts an F32/F16/BF16 tensor to float32.</summary>
-    public static float[] ToFloat32(SafeTensorEntry e)
-    {
-        var result = new float[e.ElementCount];
-        var raw = e.Raw.AsSpan();
-        switch (e.DType)
-        {
-            case "F32":
-                for (int i = 0; i < result.Length; i++) result[i] = BinaryPrimitives.ReadSingleLittleEndian(raw.Slice(4 * i));
-                break;
-            case "F16":
-                for (int i = 0; i < result.Length; i++) result[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(raw.Slice(2 * i));
-                break;
-            case "BF16":
-                // bfloat16 is the upper half of a float32.
-                for (int i = 0; i < result.Length; i++)
-                    result[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(raw.Slice(2 * i)) << 16);
-                break;
-            default:
-                throw new InvalidDataException($"tensor '{e.Name}': dtype {e.DType} is not a floating type (expected F32, F16 or BF16).");
-        }
-        return result;
-    }
+    /// <summary>A tensor written as stored: dtype name, shape and raw little-endian bytes.</summary>
+    public sealed record RawTensor(string Name, string DType, int[] Shape, byte[] Raw);
 
     /// <summary>A float32 tensor to be written.</summary>
     public readonly record struct F32Tensor(string Name, int[] Shape, float[] Data);
@@ -91,7 +22,7 @@ internal static class SafeTensorsFormat
     /// with the header padded with spaces to a multiple of 8 bytes (as the reference writer does).
     /// </summary>
     public static void Write(string path, IEnumerable<F32Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null,
-        IEnumerable<SafeTensorEntry>? rawTensors = null)
+        IEnumerable<RawTensor>? rawTensors = null)
     {
         var items = new List<(string Name, string DType, int[] Shape, Func<Stream, long> WriteData, long Bytes)>();
         foreach (var t in tensors)
@@ -151,13 +82,4 @@ internal static class SafeTensorsFormat
         }
         File.Move(tmp, path, overwrite: true);
     }
-
-    private static int ElementSize(string dtype) => dtype switch
-    {
-        "F64" or "I64" or "U64" => 8,
-        "F32" or "I32" or "U32" => 4,
-        "F16" or "BF16" or "I16" or "U16" => 2,
-        "I8" or "U8" or "BOOL" => 1,
-        _ => 0,
-    };
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Splade.Models;
 using Splade.Training.Model;
 using Splade.Training.Optim;
 
@@ -20,7 +21,7 @@ public static class SpladeCheckpoint
     public static void SaveModel(string sourceModelDir, BertParameters p, string outDir) => SaveModel(sourceModelDir, p, outDir, null);
 
     /// <summary>As above, also writing non-float tensors of the source (e.g. I64 position_ids) unchanged.</summary>
-    internal static void SaveModel(string sourceModelDir, BertParameters p, string outDir, IEnumerable<SafeTensorEntry>? preservedTensors)
+    internal static void SaveModel(string sourceModelDir, BertParameters p, string outDir, IEnumerable<SafeTensorsFormat.RawTensor>? preservedTensors)
     {
         Directory.CreateDirectory(outDir);
         string srcFull = Path.GetFullPath(sourceModelDir), outFull = Path.GetFullPath(outDir);
@@ -64,15 +65,16 @@ public static class SpladeCheckpoint
     public static void LoadOptimizer(AdamW opt, BertParameters p, string dir)
     {
         string path = Path.Combine(dir, "optimizer.safetensors");
-        var (t, meta) = SafeTensorsFormat.Read(path);
-        if (!meta.TryGetValue("step", out var stepText) || !long.TryParse(stepText, CultureInfo.InvariantCulture, out long step))
+        using var file = SafeTensorsFile.Open(path);
+        if (!file.Metadata.TryGetValue("step", out var stepText) || !long.TryParse(stepText, CultureInfo.InvariantCulture, out long step))
             throw new InvalidDataException($"{path}: metadata 'step' missing.");
         var state = new Dictionary<string, (float[], float[])>();
         foreach (var tensor in p.All)
         {
-            if (!t.TryGetValue("exp_avg." + tensor.Name, out var m) || !t.TryGetValue("exp_avg_sq." + tensor.Name, out var v)) continue;
-            var md = SafeTensorsFormat.ToFloat32(m);
-            var vd = SafeTensorsFormat.ToFloat32(v);
+            string mName = "exp_avg." + tensor.Name, vName = "exp_avg_sq." + tensor.Name;
+            if (!file.Tensors.ContainsKey(mName) || !file.Tensors.ContainsKey(vName)) continue;
+            var md = file.ReadFloat32(mName);
+            var vd = file.ReadFloat32(vName);
             if (md.Length != tensor.Length || vd.Length != tensor.Length)
                 throw new InvalidDataException($"{path}: state of '{tensor.Name}' has {md.Length} values, the parameter {tensor.Length}.");
             state[tensor.Name] = (md, vd);
@@ -84,7 +86,12 @@ public static class SpladeCheckpoint
     public sealed record TrainerState(int GlobalStep, int Epoch, int BatchInEpoch, double? BestMetric, int? BestStep, List<EpochLogEntry> EpochLog);
 
     /// <summary>One line of the per-epoch log.</summary>
-    public sealed record EpochLogEntry(int Epoch, int Step, double TrainingLoss, double? Ndcg10);
+    /// <param name="Epoch">0-based epoch.</param>
+    /// <param name="Step">Optimizer steps done at its end.</param>
+    /// <param name="TrainingLoss">Mean loss of its steps.</param>
+    /// <param name="Ndcg10">Value of the metric that picks the best checkpoint.</param>
+    /// <param name="Metrics">Every metric of the evaluation, by name (insertion order kept).</param>
+    public sealed record EpochLogEntry(int Epoch, int Step, double TrainingLoss, double? Ndcg10, Dictionary<string, double>? Metrics = null);
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 

@@ -29,7 +29,6 @@ public static class BeirTrainingRows
         var queries = new Dictionary<string, string>(StringComparer.Ordinal);
         ReadJsonl(queriesPath, e => queries[IdOf(e, queriesPath)] = e.GetProperty("text").GetString() ?? "");
 
-        var relevant = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         var pairs = new List<(string Q, string D)>();
         int lineNo = 0;
         foreach (string line in File.ReadLines(qrelsPath))
@@ -40,22 +39,46 @@ public static class BeirTrainingRows
             var f = line.Split('\t');
             if (f.Length < 3 || !double.TryParse(f[2], System.Globalization.CultureInfo.InvariantCulture, out double score))
                 throw new InvalidDataException($"{qrelsPath}:{lineNo}: expected 'query-id<TAB>corpus-id<TAB>score'.");
-            if (score <= 0) continue;
-            if (!queries.ContainsKey(f[0]) || !docs.ContainsKey(f[1])) continue;
-            if (!relevant.TryGetValue(f[0], out var set)) relevant[f[0]] = set = new HashSet<string>(StringComparer.Ordinal);
-            if (set.Add(f[1])) pairs.Add((f[0], f[1]));
+            if (score > 0) pairs.Add((f[0], f[1]));
         }
 
+        return Build(docIds.Select(id => (id, docs[id])).ToList(), queries, pairs, negativesPerRow, seed);
+    }
+
+    /// <summary>
+    /// Builds rows from a collection already in memory: one row per (query, relevant document) pair of
+    /// <paramref name="relevantPairs"/> (in that order), with <paramref name="negativesPerRow"/> negatives drawn
+    /// uniformly (seeded) among the documents not relevant to the query. Queries relevant to every document are skipped.
+    /// </summary>
+    /// <param name="documents">Corpus (id, text) in a fixed order (the draw depends on it).</param>
+    /// <param name="queries">Query id → text.</param>
+    /// <param name="relevantPairs">(query id, document id) pairs with a positive judgment.</param>
+    /// <param name="negativesPerRow">Negatives per row (≥ 0).</param>
+    /// <param name="seed">Seed of the draw.</param>
+    public static List<TrainingRow> Build(IReadOnlyList<(string Id, string Text)> documents, IReadOnlyDictionary<string, string> queries,
+        IEnumerable<(string Query, string Document)> relevantPairs, int negativesPerRow = 1, int seed = 42)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(negativesPerRow);
+        var docs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (id, text) in documents) docs[id] = text;
+        var pairs = new List<(string Q, string D)>();
+        var relevant = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (var (q, d) in relevantPairs)
+        {
+            if (!queries.ContainsKey(q) || !docs.ContainsKey(d)) continue;
+            if (!relevant.TryGetValue(q, out var set)) relevant[q] = set = new HashSet<string>(StringComparer.Ordinal);
+            if (set.Add(d)) pairs.Add((q, d));
+        }
         var rng = new Random(seed);
         var rows = new List<TrainingRow>(pairs.Count);
         foreach (var (q, d) in pairs)
         {
             var rel = relevant[q];
-            if (rel.Count >= docIds.Count) continue; // no document left to serve as a negative
+            if (negativesPerRow > 0 && rel.Count >= documents.Count) continue; // no document left to serve as a negative
             var negs = new List<string>();
             while (negs.Count < negativesPerRow)
             {
-                string cand = docIds[rng.Next(docIds.Count)];
+                string cand = documents[rng.Next(documents.Count)].Id;
                 if (!rel.Contains(cand)) negs.Add(docs[cand]);
             }
             rows.Add(new TrainingRow(queries[q], docs[d], negs));

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using Splade.Models;
 using Splade.Training.Checkpoint;
 
 namespace Splade.Training.Model;
@@ -12,44 +14,49 @@ public interface ITensorSource
     bool TryGet(string name, out float[] data, out int[] shape);
 }
 
-/// <summary>Tensors of one safetensors file (F32, F16 or BF16 are converted to float32).</summary>
-public sealed class SafeTensorsTensorSource : ITensorSource
+/// <summary>
+/// Tensors of one safetensors file, read through the library's memory-mapped <see cref="SafeTensorsFile"/>
+/// (F32, F16 or BF16 are widened to float32 on request). Dispose to unmap the file.
+/// </summary>
+public sealed class SafeTensorsTensorSource : ITensorSource, IDisposable
 {
-    private readonly Dictionary<string, SafeTensorEntry> _tensors;
+    private readonly SafeTensorsFile _file;
 
     /// <summary>Path of the file read.</summary>
-    public string Path { get; }
+    public string Path => _file.Path;
 
     /// <summary>String metadata of the file header.</summary>
-    public IReadOnlyDictionary<string, string> Metadata { get; }
+    public IReadOnlyDictionary<string, string> Metadata => _file.Metadata;
 
-    /// <summary>Reads the whole file.</summary>
-    public SafeTensorsTensorSource(string path)
-    {
-        Path = path;
-        (_tensors, var meta) = SafeTensorsFormat.Read(path);
-        Metadata = meta;
-    }
+    /// <summary>Opens and validates the file (header only; tensors are read on demand).</summary>
+    /// <exception cref="ModelLoadException">The file is missing or not a valid safetensors file.</exception>
+    public SafeTensorsTensorSource(string path) => _file = SafeTensorsFile.Open(path);
 
     /// <inheritdoc/>
-    public IEnumerable<string> Names => _tensors.Keys;
+    public IEnumerable<string> Names => _file.Tensors.Keys;
 
-    /// <summary>Tensors that are not floating point (kept as stored, e.g. I64 position_ids).</summary>
-    internal IEnumerable<SafeTensorEntry> NonFloatTensors => _tensors.Values.Where(t => !t.IsFloat);
+    /// <summary>Tensors that are not floating point (kept as stored, e.g. I64 position_ids), to be written back unchanged.</summary>
+    internal IEnumerable<SafeTensorsFormat.RawTensor> NonFloatTensors =>
+        _file.Tensors.Values.Where(t => t.DType == SafeTensorDType.I64)
+            .Select(t => new SafeTensorsFormat.RawTensor(t.Name, "I64", t.Shape, MemoryMarshal.AsBytes(_file.ReadInt64(t.Name).AsSpan()).ToArray()))
+            .ToList();
 
     /// <inheritdoc/>
     public bool TryGet(string name, out float[] data, out int[] shape)
     {
-        if (_tensors.TryGetValue(name, out var e) && e.IsFloat)
+        if (_file.Tensors.TryGetValue(name, out var info) && info.DType is SafeTensorDType.F32 or SafeTensorDType.F16 or SafeTensorDType.BF16)
         {
-            data = SafeTensorsFormat.ToFloat32(e);
-            shape = e.Shape;
+            data = _file.ReadFloat32(name);
+            shape = info.Shape;
             return true;
         }
         data = [];
         shape = [];
         return false;
     }
+
+    /// <inheritdoc/>
+    public void Dispose() => _file.Dispose();
 }
 
 /// <summary>Tensors held in memory (tests, converted checkpoints).</summary>
