@@ -47,7 +47,10 @@ internal sealed record Manifest(
         string head = nl > 0 ? Encoding.ASCII.GetString(bytes, 0, nl) : "";
         if (!head.StartsWith(Prefix, StringComparison.Ordinal))
             throw new InvalidDataException($"Index manifest '{path}' has an unknown header: '{Truncate(head)}'.");
-        var fields = head[Prefix.Length..].Split(' ').Select(f => f.Split('=', 2)).Where(f => f.Length == 2).ToDictionary(f => f[0], f => f[1]);
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string[] f in head[Prefix.Length..].Split(' ').Select(f => f.Split('=', 2)).Where(f => f.Length == 2))
+            if (!fields.TryAdd(f[0], f[1]))
+                throw new InvalidDataException($"Index manifest '{path}' has a malformed header (repeated '{f[0]}'): '{Truncate(head)}'.");
         if (!fields.TryGetValue("crc32c", out string? crcText) || !uint.TryParse(crcText, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out uint crc) ||
             !fields.TryGetValue("bytes", out string? lenText) || !int.TryParse(lenText, CultureInfo.InvariantCulture, out int length))
             throw new InvalidDataException($"Index manifest '{path}' has a malformed header: '{Truncate(head)}'.");
