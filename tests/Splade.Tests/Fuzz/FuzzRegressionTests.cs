@@ -303,6 +303,36 @@ public sealed class FuzzRegressionTests : IDisposable
         Assert.Contains(path, e.Message);
     }
 
+    // ---- lexical baseline files ---------------------------------------------------------------
+
+    [Theory]
+    // Was: IndexOutOfRangeException (term outside the dimension).
+    [InlineData("{\"dimension\":4,\"documents\":2,\"average_length\":1.5,\"df_terms\":[999],\"df_counts\":[1]}")]
+    // Was: accepted; a df above N gives a negative idf.
+    [InlineData("{\"dimension\":4,\"documents\":2,\"average_length\":1.5,\"df_terms\":[1],\"df_counts\":[7]}")]
+    // Was: JsonException.
+    [InlineData("{\"dimension\":\"4\",\"documents\":2,\"average_length\":1.5,\"df_terms\":[],\"df_counts\":[]}")]
+    // Was: NullReferenceException.
+    [InlineData("{\"dimension\":4,\"documents\":2,\"average_length\":1.5}")]
+    // Was: OverflowException (negative array size).
+    [InlineData("{\"dimension\":-1,\"documents\":2,\"average_length\":1.5,\"df_terms\":[],\"df_counts\":[]}")]
+    public void Malformed_bm25_statistics_name_the_file(string json)
+    {
+        string path = _dir.File("bm25.json");
+        File.WriteAllText(path, json);
+        Assert.Contains(path, Assert.Throws<InvalidDataException>(() => Bm25Statistics.Load(path)).Message);
+    }
+
+    [Theory]
+    [InlineData("[\"a\", null]")] // Was: ArgumentNullException.
+    [InlineData("[\"a\", 5]")]    // Was: JsonException.
+    public void Malformed_term_vocabulary_names_the_file(string json)
+    {
+        string path = _dir.File("vocab.json");
+        File.WriteAllText(path, json);
+        Assert.Contains(path, Assert.Throws<InvalidDataException>(() => TermVocabulary.Load(path)).Message);
+    }
+
     // ---- server ------------------------------------------------------------------------------
 
     [Fact]
