@@ -43,6 +43,8 @@ internal static class TextRecords
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
                 throw new CliException($"{source}:{lineNumber}: expected a JSON object with a \"text\" field, got {root.ValueKind}.");
+            if (JsonText.FindLoneSurrogate(root) is { } where)
+                throw new CliException($"{source}:{lineNumber}: the string at {where} holds an escaped lone surrogate (\\uD800-\\uDFFF without its pair).");
             JsonElement? id = null;
             if (root.TryGetProperty("id", out var idEl) || root.TryGetProperty("_id", out idEl))
             {

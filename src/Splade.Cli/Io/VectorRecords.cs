@@ -25,6 +25,8 @@ internal static class VectorRecords
             using var doc = JsonDocument.Parse(line);
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new CliException($"{source}:{lineNumber}: expected a JSON object.");
+            if (JsonText.FindLoneSurrogate(root) is { } where)
+                throw new CliException($"{source}:{lineNumber}: the string at {where} holds an escaped lone surrogate (\\uD800-\\uDFFF without its pair).");
             JsonElement? id = null;
             if (root.TryGetProperty("id", out var idEl)) id = idEl.Clone();
             if (!root.TryGetProperty("indices", out var ind) || ind.ValueKind != JsonValueKind.Array)
@@ -36,7 +38,7 @@ internal static class VectorRecords
             int k = 0;
             foreach (var e in ind.EnumerateArray())
             {
-                if (!e.TryGetInt32(out indices[k++])) throw new CliException($"{source}:{lineNumber}: index {e} is not an integer.");
+                if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out indices[k++])) throw new CliException($"{source}:{lineNumber}: index {e} is not an integer.");
             }
             k = 0;
             foreach (var e in val.EnumerateArray())

@@ -43,6 +43,13 @@ internal sealed class RequestJson : IDisposable
         {
             throw new ApiException(ErrorType.Empty, $"request body is not valid JSON: {e.Message}", StatusCodes.Status400BadRequest);
         }
+        if (JsonText.FindLoneSurrogate(body, document.RootElement) is { } where)
+        {
+            // Parsed, but no string there can be read (GetString and TryGetProperty would throw).
+            // serde_json (TEI) refuses such escapes as a syntax error: 400.
+            document.Dispose();
+            throw new ApiException(ErrorType.Empty, $"request body is not valid JSON: the string at {where} holds an escaped lone surrogate (\\uD800-\\uDFFF without its pair)", StatusCodes.Status400BadRequest);
+        }
         if (document.RootElement.ValueKind != JsonValueKind.Object)
         {
             var kind = document.RootElement.ValueKind;

@@ -78,6 +78,8 @@ public sealed class IrDataset
                 throw new InvalidDataException($"{path}:{n}: not valid JSON ({e.Message}).", e);
             }
             if (obj.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}:{n}: expected a JSON object, got {obj.ValueKind}.");
+            if (JsonText.FindLoneSurrogate(obj) is { } where)
+                throw new InvalidDataException($"{path}:{n}: the string at {where} holds an escaped lone surrogate (\\uD800-\\uDFFF without its pair).");
             yield return (n, obj);
         }
     }

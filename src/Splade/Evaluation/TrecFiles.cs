@@ -68,8 +68,9 @@ public static class TrecFiles
             if (f.Length != 6) throw new InvalidDataException($"{path}:{n}: expected 'qid Q0 docid rank score tag', got {f.Length} fields: '{Clip(raw)}'.");
             if (!int.TryParse(f[3], NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
                 throw new InvalidDataException($"{path}:{n}: rank '{f[3]}' is not an integer.");
-            if (!float.TryParse(f[4], NumberStyles.Float, CultureInfo.InvariantCulture, out float score))
-                throw new InvalidDataException($"{path}:{n}: score '{f[4]}' is not a number.");
+            // float.TryParse accepts NaN and rounds values past float.MaxValue to infinity: neither is a score.
+            if (!float.TryParse(f[4], NumberStyles.Float, CultureInfo.InvariantCulture, out float score) || !float.IsFinite(score))
+                throw new InvalidDataException($"{path}:{n}: score '{f[4]}' is not a finite number.");
             if (!run.TryGetValue(f[0], out var list)) run[f[0]] = list = new List<SearchHit>();
             list.Add(new SearchHit(f[2], score));
         }

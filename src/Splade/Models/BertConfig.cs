@@ -42,9 +42,12 @@ public sealed record BertConfig
     public static BertConfig Load(string path)
     {
         if (!File.Exists(path)) throw new ModelLoadException(path, "file not found.");
+        byte[] bytes = File.ReadAllBytes(path);
+        ModelJson.RequireUtf8(path, bytes);
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllBytes(path)); }
+        try { doc = JsonDocument.Parse(bytes); }
         catch (JsonException e) { throw new ModelLoadException(path, $"not well-formed JSON: {e.Message}", e); }
+        ModelJson.RequireReadableStrings(path, bytes, doc);
         using (doc)
         {
             JsonElement root = doc.RootElement;
@@ -63,7 +66,8 @@ public sealed record BertConfig
                 TieWordEmbeddings = !root.TryGetProperty("tie_word_embeddings", out JsonElement tie) || tie.ValueKind != JsonValueKind.False,
                 PadTokenId = OptionalInt(root, "pad_token_id") ?? 0,
                 Architectures = root.TryGetProperty("architectures", out JsonElement arch) && arch.ValueKind == JsonValueKind.Array
-                    ? arch.EnumerateArray().Select(a => a.GetString() ?? "").ToArray() : [],
+                    ? arch.EnumerateArray().Select(a => a.ValueKind is JsonValueKind.String or JsonValueKind.Null ? a.GetString() ?? ""
+                        : throw new ModelLoadException(path, $"field 'architectures' must hold strings, found {a.ValueKind}.")).ToArray() : [],
             };
             if (ActivationOf(config.HiddenAct) is null)
                 throw new ModelLoadException(path, $"hidden_act '{config.HiddenAct}' is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu).");

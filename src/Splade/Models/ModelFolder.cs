@@ -166,10 +166,13 @@ public sealed class ModelFolder
         root.TryGetProperty("types", out JsonElement types);
         foreach (JsonProperty route in structure.EnumerateObject())
         {
+            if (route.Value.ValueKind != JsonValueKind.Array)
+                throw new ModelLoadException(path, $"route '{route.Name}' must be a list of module keys, found {route.Value.ValueKind}.");
             var chain = new List<ModuleEntry>();
             foreach (JsonElement keyElement in route.Value.EnumerateArray())
             {
-                string key = keyElement.GetString() ?? throw new ModelLoadException(path, $"route '{route.Name}' has a non-string module key.");
+                string key = (keyElement.ValueKind == JsonValueKind.String ? keyElement.GetString() : null)
+                    ?? throw new ModelLoadException(path, $"route '{route.Name}' has a non-string module key.");
                 string type = ModelJson.String(types, key) ?? key[(key.LastIndexOf('_') + 1)..];
                 chain.Add(new ModuleEntry(key, System.IO.Path.Combine(routerDirectory, key), type, ParseKind(path, type)));
             }
@@ -202,7 +205,9 @@ public sealed class ModelFolder
             using JsonDocument doc = ModelJson.Parse(stPath);
             JsonElement root = doc.RootElement;
             if (root.TryGetProperty("prompts", out JsonElement pe) && pe.ValueKind == JsonValueKind.Object)
-                foreach (JsonProperty prompt in pe.EnumerateObject()) prompts[prompt.Name] = prompt.Value.GetString() ?? "";
+                foreach (JsonProperty prompt in pe.EnumerateObject())
+                    prompts[prompt.Name] = prompt.Value.ValueKind is JsonValueKind.String or JsonValueKind.Null ? prompt.Value.GetString() ?? ""
+                        : throw new ModelLoadException(stPath, $"prompt '{prompt.Name}' must be a string, found {prompt.Value.ValueKind}.");
             defaultPrompt = ModelJson.String(root, "default_prompt_name");
             similarity = ModelJson.String(root, "similarity_fn_name") ?? "dot";
             modelType = ModelJson.String(root, "model_type") ?? modelType;

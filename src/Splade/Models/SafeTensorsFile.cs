@@ -108,6 +108,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
     private static (Dictionary<string, SafeTensorInfo>, Dictionary<string, string>) ParseHeader(string path, ReadOnlySpan<byte> header, long dataLength)
     {
+        ModelJson.RequireUtf8(path, header);
         JsonDocument doc;
         try
         {
@@ -117,6 +118,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         {
             throw new ModelLoadException(path, $"header is not well-formed JSON: {e.Message}", e);
         }
+        ModelJson.RequireReadableStrings(path, header, doc);
         using (doc)
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new ModelLoadException(path, "header JSON is not an object.");
@@ -164,7 +166,13 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             if (begin < 0 || end < begin || end > dataLength)
                 throw new ModelLoadException(path, $"tensor '{name}' data_offsets [{begin}, {end}] are outside the data area of {dataLength} bytes.");
             var info = new SafeTensorInfo(name, dtype, shape, begin, end);
-            long expectedBytes = info.ElementCount * ElementSize(dtype);
+            // Checked: a product past 2^63 would wrap (65536^4 wraps to 0) and "match" a short byte range.
+            long expectedBytes;
+            try { expectedBytes = checked(shape.Aggregate(1L, (a, d) => a * d) * ElementSize(dtype)); }
+            catch (OverflowException)
+            {
+                throw new ModelLoadException(path, $"tensor '{name}' shape {FormatShape(shape)} of {dtypeText} has more bytes than a file can hold.");
+            }
             if (end - begin != expectedBytes)
                 throw new ModelLoadException(path, $"tensor '{name}' holds {end - begin} bytes but shape {FormatShape(shape)} of {dtypeText} needs {expectedBytes}.");
             return info;

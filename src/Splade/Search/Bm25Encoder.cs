@@ -64,13 +64,35 @@ public sealed class Bm25Statistics
         File.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(new Dto(Dimension, DocumentCount, AverageLength, terms, terms.Select(t => DocumentFrequency[t]).ToArray())));
     }
 
+    /// <summary>Largest dimension a statistics file may declare (its df array is allocated up front).</summary>
+    private const int MaxDimension = 1 << 26;
+
     /// <summary>Reads statistics written by <see cref="Save"/>.</summary>
+    /// <exception cref="InvalidDataException">The file is malformed or inconsistent (the message names it).</exception>
     public static Bm25Statistics Load(string path)
     {
-        var dto = JsonSerializer.Deserialize<Dto>(File.ReadAllBytes(path)) ?? throw new InvalidDataException($"BM25 statistics '{path}' are empty.");
+        Dto? read;
+        try
+        {
+            read = JsonSerializer.Deserialize<Dto>(File.ReadAllBytes(path));
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"BM25 statistics '{path}' are malformed: {e.Message}", e);
+        }
+        var dto = read ?? throw new InvalidDataException($"BM25 statistics '{path}' are empty.");
+        if (dto.Terms is null || dto.Counts is null) throw new InvalidDataException($"BM25 statistics '{path}' lack 'df_terms' or 'df_counts'.");
         if (dto.Terms.Length != dto.Counts.Length) throw new InvalidDataException($"BM25 statistics '{path}': {dto.Terms.Length} terms but {dto.Counts.Length} counts.");
+        if (dto.Dimension <= 0 || dto.Dimension > MaxDimension || dto.Documents < 0 || !(dto.AverageLength >= 0) || !double.IsFinite(dto.AverageLength))
+            throw new InvalidDataException($"BM25 statistics '{path}': dimension {dto.Dimension}, documents {dto.Documents} and average length {dto.AverageLength} are not all plausible.");
         var df = new int[dto.Dimension];
-        for (int i = 0; i < dto.Terms.Length; i++) df[dto.Terms[i]] = dto.Counts[i];
+        for (int i = 0; i < dto.Terms.Length; i++)
+        {
+            // A df outside [0, N] would make the idf log(1 + (N - df + 0.5) / (df + 0.5)) negative or undefined.
+            if ((uint)dto.Terms[i] >= (uint)dto.Dimension || dto.Counts[i] < 0 || dto.Counts[i] > dto.Documents)
+                throw new InvalidDataException($"BM25 statistics '{path}': entry {i} gives term {dto.Terms[i]} (dimension {dto.Dimension}) a document frequency of {dto.Counts[i]} (documents {dto.Documents}).");
+            df[dto.Terms[i]] = dto.Counts[i];
+        }
         return new Bm25Statistics(dto.Dimension, dto.Documents, dto.AverageLength, df);
     }
 }

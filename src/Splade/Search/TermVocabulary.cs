@@ -59,10 +59,20 @@ public sealed class TermVocabulary
     /// <summary>Reads a vocabulary written by <see cref="Save"/>.</summary>
     public static TermVocabulary Load(string path)
     {
-        string[] words = JsonSerializer.Deserialize<string[]>(File.ReadAllBytes(path)) ?? throw new InvalidDataException($"Vocabulary '{path}' is empty.");
+        string?[]? read;
+        try
+        {
+            read = JsonSerializer.Deserialize<string?[]>(File.ReadAllBytes(path));
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"Vocabulary '{path}' is malformed: {e.Message}", e);
+        }
+        string?[] words = read ?? throw new InvalidDataException($"Vocabulary '{path}' is empty.");
         var ids = new Dictionary<string, int>(words.Length, StringComparer.Ordinal);
         for (int i = 0; i < words.Length; i++)
-            if (!ids.TryAdd(words[i], i)) throw new InvalidDataException($"Vocabulary '{path}' repeats the word '{words[i]}' (entry {i}).");
+            if (words[i] is null) throw new InvalidDataException($"Vocabulary '{path}' has null at entry {i}.");
+            else if (!ids.TryAdd(words[i]!, i)) throw new InvalidDataException($"Vocabulary '{path}' repeats the word '{words[i]}' (entry {i}).");
         return new TermVocabulary(ids);
     }
 }

@@ -51,15 +51,21 @@ public sealed partial class BertTokenizer
 
         VocabSize = Math.Max(_model.Vocabulary.IdLimit, added.Count == 0 ? 0 : added.Max(t => t.Id) + 1);
         var names = parts.Names;
-        ClsTokenId = RequireId(names.Cls, source);
-        SepTokenId = RequireId(names.Sep, source);
-        PadTokenId = RequireId(names.Pad, source);
-        UnkTokenId = RequireId(names.Unk, source);
-        MaskTokenId = RequireId(names.Mask, source);
+        ClsTokenId = RequireId(names.Cls, source, names.Source);
+        SepTokenId = RequireId(names.Sep, source, names.Source);
+        PadTokenId = RequireId(names.Pad, source, names.Source);
+        UnkTokenId = RequireId(names.Unk, source, names.Source);
+        MaskTokenId = RequireId(names.Mask, source, names.Source);
+        // Template ids are emitted by every Encode: an unknown one must fail here, not at encode time.
+        foreach (var part in _post.Single.Concat(_post.Pair))
+            foreach (int id in part.SpecialIds)
+                if (!_addedById.ContainsKey(id) && _model.Vocabulary.GetToken(id) is null)
+                    throw new InvalidDataException($"{source}: the post-processor template uses token id {id}, which is neither an added token nor in the vocabulary.");
     }
 
-    private int RequireId(string token, string source)
-        => TokenToId(token) ?? throw new InvalidDataException($"{source}: the special token '{token}' is neither an added token nor in the vocabulary.");
+    private int RequireId(string token, string source, string? namedIn)
+        => TokenToId(token) ?? throw new InvalidDataException(
+            $"{source}: the special token '{token}'{(namedIn is null ? "" : $" (named in {namedIn})")} is neither an added token nor in the vocabulary.");
 
     /// <summary>
     /// Loads the tokenizer of a model folder: <c>tokenizer.json</c> with the settings of

@@ -14,7 +14,8 @@ internal sealed record BertTokenizerParts(
     bool CleanUpTokenizationSpaces = false);
 
 /// <summary>Names of the special tokens (tokenizer_config.json <c>cls_token</c> etc.).</summary>
-internal sealed record SpecialTokenNames(string Cls = "[CLS]", string Sep = "[SEP]", string Pad = "[PAD]", string Unk = "[UNK]", string Mask = "[MASK]")
+/// <param name="Source">The file that named them (tokenizer_config.json), null for the defaults.</param>
+internal sealed record SpecialTokenNames(string Cls = "[CLS]", string Sep = "[SEP]", string Pad = "[PAD]", string Unk = "[UNK]", string Mask = "[MASK]", string? Source = null)
 {
     public IEnumerable<string> All => [Pad, Unk, Cls, Sep, Mask];
 }
@@ -50,7 +51,7 @@ internal static class TokenizerFiles
         var names = new SpecialTokenNames(
             TokenName(root, "cls_token", path) ?? "[CLS]", TokenName(root, "sep_token", path) ?? "[SEP]",
             TokenName(root, "pad_token", path) ?? "[PAD]", TokenName(root, "unk_token", path) ?? "[UNK]",
-            TokenName(root, "mask_token", path) ?? "[MASK]");
+            TokenName(root, "mask_token", path) ?? "[MASK]", path);
         bool? cleanup = Json.GetBool(root, "clean_up_tokenization_spaces", path);
         var options = new BertTokenizerOptions
         {
@@ -74,12 +75,13 @@ internal static class TokenizerFiles
         names ??= new SpecialTokenNames();
         var map = BertVocabulary.ReadVocabFile(path);
         var vocab = new BertVocabulary(map, "##", path);
-        var model = new WordPieceModel(vocab, names.Unk, options?.MaxInputCharsPerWord ?? 100, path);
+        var model = new WordPieceModel(vocab, names.Unk, options?.MaxInputCharsPerWord ?? 100,
+            names.Source is null ? path : $"{path} (special token names from {names.Source})");
         var added = new List<AddedToken>();
         foreach (var name in names.All.Distinct())
         {
             if (!vocab.TryGetId(name, out int id))
-                throw new InvalidDataException($"{path}: the special token '{name}' is not in the vocabulary.");
+                throw new InvalidDataException($"{path}: the special token '{name}'{(names.Source is null ? "" : $" (named in {names.Source})")} is not in the vocabulary.");
             added.Add(new AddedToken(id, name, false, false, false, false, true));
         }
         vocab.TryGetId(names.Cls, out int cls);
@@ -109,19 +111,38 @@ internal static class Json
     public static JsonDocument Parse(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"File not found: {path}", path);
+        byte[] bytes = File.ReadAllBytes(path);
+        // JsonDocument checks UTF-8 and surrogate escapes only when a string is read, which would
+        // surface as an InvalidOperationException far from the file: check both up front.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new InvalidDataException($"{path}: not valid UTF-8.");
+        JsonDocument doc;
         try
         {
-            using var stream = File.OpenRead(path);
-            return JsonDocument.Parse(stream, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = 256 });
+            doc = JsonDocument.Parse(bytes, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = 256 });
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"{path}: not valid JSON ({e.Message}).", e);
         }
+        if (JsonText.FindLoneSurrogate(bytes, doc.RootElement) is { } where)
+        {
+            doc.Dispose();
+            throw new InvalidDataException($"{path}: the string at {where} holds an escaped lone surrogate (\\uD800-\\uDFFF without its pair).");
+        }
+        return doc;
     }
+
+    private static void RequireObject(JsonElement obj, string key, string path)
+    {
+        if (obj.ValueKind != JsonValueKind.Object)
+            throw new InvalidDataException($"{path}: expected an object holding '{key}', found {obj.ValueKind} {Clip(obj.GetRawText())}.");
+    }
+
+    private static string Clip(string s) => s.Length > 80 ? s[..80] + "..." : s;
 
     public static bool? GetBool(JsonElement obj, string key, string path)
     {
+        RequireObject(obj, key, path);
         if (!obj.TryGetProperty(key, out var e) || e.ValueKind == JsonValueKind.Null) return null;
         return e.ValueKind switch
         {
@@ -133,6 +154,7 @@ internal static class Json
 
     public static string? GetString(JsonElement obj, string key, string path)
     {
+        RequireObject(obj, key, path);
         if (!obj.TryGetProperty(key, out var e) || e.ValueKind == JsonValueKind.Null) return null;
         if (e.ValueKind != JsonValueKind.String) throw new InvalidDataException($"{path}: '{key}' must be a string, found {e.ValueKind}.");
         return e.GetString();
@@ -140,6 +162,7 @@ internal static class Json
 
     public static int? GetInt(JsonElement obj, string key, string path)
     {
+        RequireObject(obj, key, path);
         if (!obj.TryGetProperty(key, out var e) || e.ValueKind == JsonValueKind.Null) return null;
         if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out int v))
             throw new InvalidDataException($"{path}: '{key}' must be an integer, found {e.ValueKind} {e.GetRawText()}.");

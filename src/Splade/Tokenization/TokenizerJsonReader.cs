@@ -80,6 +80,7 @@ internal static class TokenizerJsonReader
             string content = Json.GetString(t, "content", where) ?? throw new InvalidDataException($"{where} has no 'content'.");
             bool special = Json.GetBool(t, "special", where) ?? false;
             int id = Json.GetInt(t, "id", where) ?? (vocab.TryGetId(content, out int v) ? v : throw new InvalidDataException($"{where} has no 'id'."));
+            if (id < 0) throw new InvalidDataException($"{where} has a negative id {id}.");
             // The model's own id wins when the content is in the vocabulary (AddedVocabulary::add_tokens).
             if (vocab.TryGetId(content, out int modelId)) id = modelId;
             list.Add(new AddedToken(id, content,
@@ -104,9 +105,10 @@ internal static class TokenizerJsonReader
         {
             foreach (var e in st.EnumerateObject())
             {
-                if (!e.Value.TryGetProperty("ids", out var ids) || ids.ValueKind != JsonValueKind.Array)
+                if (e.Value.ValueKind != JsonValueKind.Object || !e.Value.TryGetProperty("ids", out var ids) || ids.ValueKind != JsonValueKind.Array)
                     throw new InvalidDataException($"{path}: post_processor.special_tokens['{e.Name}'] has no 'ids' array.");
-                specials[e.Name] = ids.EnumerateArray().Select(x => x.TryGetInt32(out int v) ? v : throw new InvalidDataException($"{path}: post_processor.special_tokens['{e.Name}'].ids holds a non-integer.")).ToArray();
+                specials[e.Name] = ids.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.Number && x.TryGetInt32(out int v) && v >= 0 ? v
+                    : throw new InvalidDataException($"{path}: post_processor.special_tokens['{e.Name}'].ids must hold non-negative integers, found {x.GetRawText()}.")).ToArray();
             }
         }
         return new TemplatePostProcessor(ReadTemplate(p, "single", path, specials), ReadTemplate(p, "pair", path, specials));
@@ -114,7 +116,8 @@ internal static class TokenizerJsonReader
 
     private static int SpecialPairId(JsonElement p, string key, string path)
     {
-        if (p.TryGetProperty(key, out var a) && a.ValueKind == JsonValueKind.Array && a.GetArrayLength() == 2 && a[1].TryGetInt32(out int id)) return id;
+        if (p.TryGetProperty(key, out var a) && a.ValueKind == JsonValueKind.Array && a.GetArrayLength() == 2
+            && a[1].ValueKind == JsonValueKind.Number && a[1].TryGetInt32(out int id) && id >= 0) return id;
         throw new InvalidDataException($"{path}: post_processor.{key} must be [token, id].");
     }
 
@@ -125,6 +128,8 @@ internal static class TokenizerJsonReader
         var parts = new List<TemplatePostProcessor.Part>();
         foreach (var item in arr.EnumerateArray())
         {
+            if (item.ValueKind != JsonValueKind.Object)
+                throw new InvalidDataException($"{path}: post_processor.{key} item {item.GetRawText()} is neither SpecialToken nor Sequence.");
             if (item.TryGetProperty("SpecialToken", out var s))
             {
                 string id = Json.GetString(s, "id", path) ?? throw new InvalidDataException($"{path}: post_processor.{key} SpecialToken without 'id'.");

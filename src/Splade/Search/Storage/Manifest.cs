@@ -47,7 +47,10 @@ internal sealed record Manifest(
         string head = nl > 0 ? Encoding.ASCII.GetString(bytes, 0, nl) : "";
         if (!head.StartsWith(Prefix, StringComparison.Ordinal))
             throw new InvalidDataException($"Index manifest '{path}' has an unknown header: '{Truncate(head)}'.");
-        var fields = head[Prefix.Length..].Split(' ').Select(f => f.Split('=', 2)).Where(f => f.Length == 2).ToDictionary(f => f[0], f => f[1]);
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string[] f in head[Prefix.Length..].Split(' ').Select(f => f.Split('=', 2)).Where(f => f.Length == 2))
+            if (!fields.TryAdd(f[0], f[1]))
+                throw new InvalidDataException($"Index manifest '{path}' has a malformed header (repeated '{f[0]}'): '{Truncate(head)}'.");
         if (!fields.TryGetValue("crc32c", out string? crcText) || !uint.TryParse(crcText, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out uint crc) ||
             !fields.TryGetValue("bytes", out string? lenText) || !int.TryParse(lenText, CultureInfo.InvariantCulture, out int length))
             throw new InvalidDataException($"Index manifest '{path}' has a malformed header: '{Truncate(head)}'.");
@@ -55,8 +58,36 @@ internal sealed record Manifest(
         if (json.Length != length) throw new InvalidDataException($"Index manifest '{path}' is truncated: {json.Length} bytes of JSON, expected {length}.");
         uint actual = Crc32C.Compute(json);
         if (actual != crc) throw new InvalidDataException($"Index manifest '{path}' is corrupt: CRC-32C {actual:x8}, expected {crc:x8}.");
-        return JsonSerializer.Deserialize<Manifest>(json) ?? throw new InvalidDataException($"Index manifest '{path}' is empty.");
+        Manifest? manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<Manifest>(json);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            // The checksum matched, so the writer itself produced this: still an error naming the file.
+            throw new InvalidDataException($"Index manifest '{path}' is malformed: {e.Message}", e);
+        }
+        if (manifest is null) throw new InvalidDataException($"Index manifest '{path}' is empty.");
+        manifest.Validate(path);
+        return manifest;
     }
+
+    /// <summary>Checks what later code relies on: a positive dimension, segment lists and plain file names inside the index folder.</summary>
+    private void Validate(string path)
+    {
+        string? problem = Dimension <= 0 ? $"dimension {Dimension} is not positive"
+            : Segments is null ? "'segments' is missing"
+            : Segments.Select((s, i) => s is null ? $"segment {i} is null"
+                : !IsPlainFileName(s.File) ? $"segment {i} file '{s.File}' is not a file name inside the index"
+                : s.DeletesFile is not null && !IsPlainFileName(s.DeletesFile) ? $"segment {i} deletes file '{s.DeletesFile}' is not a file name inside the index"
+                : s.Docs < 0 || s.Deleted < 0 || s.Deleted > s.Docs ? $"segment {i} has {s.Docs} docs and {s.Deleted} deleted"
+                : null).FirstOrDefault(p => p is not null);
+        if (problem is not null) throw new InvalidDataException($"Index manifest '{path}' is malformed: {problem}.");
+    }
+
+    private static bool IsPlainFileName(string? name) =>
+        !string.IsNullOrEmpty(name) && name != "." && name != ".." && name.IndexOfAny(['/', '\\', '\0']) < 0;
 
     private static string Truncate(string s) => s.Length > 80 ? s[..80] + "..." : s;
 }

@@ -17,7 +17,7 @@ internal sealed unsafe class Segment : IDisposable
     private readonly long _offTermOffsets, _offTermMax, _offPostDocs, _offPostValues, _offIdOffsets, _offIdBytes, _offTextOffsets, _offTextBytes;
     private int _disposed;
 
-    private Segment(string path, MemoryMappedFile file, MemoryMappedViewAccessor view, byte* basePtr, long length)
+    private Segment(string path, MemoryMappedFile file, MemoryMappedViewAccessor view, byte* basePtr, long length, bool checkPostings)
     {
         Path = path;
         Name = System.IO.Path.GetFileName(path);
@@ -51,6 +51,46 @@ internal sealed unsafe class Segment : IDisposable
         CheckRange(_offIdOffsets, 8L * (DocCount + 1));
         if (HasTexts) CheckRange(_offTextOffsets, 8L * (DocCount + 1));
         if (TermOffsets[Dimension] != PostingCount) throw Corrupt("term offsets do not add up to the posting count");
+        CheckStructure(checkPostings);
+    }
+
+    /// <summary>
+    /// Checks the offsets that reads index with, so that a file with a valid checksum but inconsistent
+    /// content (a faulty writer) is refused here rather than read out of bounds later. The postings
+    /// themselves (doc ordinals in range and ascending, finite values) are checked when
+    /// <paramref name="checkPostings"/>, which costs one pass like the checksum.
+    /// </summary>
+    private void CheckStructure(bool checkPostings)
+    {
+        ReadOnlySpan<long> terms = TermOffsets;
+        if (terms[0] != 0) throw Corrupt($"term offsets start at {terms[0]}, not 0");
+        for (int t = 0; t < Dimension; t++)
+            if (terms[t + 1] < terms[t]) throw Corrupt($"term offsets decrease at term {t}");
+        CheckStrings("id", _offIdOffsets, _offIdBytes);
+        if (HasTexts) CheckStrings("text", _offTextOffsets, _offTextBytes);
+        if (!checkPostings) return;
+        ReadOnlySpan<int> docs = AllPostDocs;
+        ReadOnlySpan<float> values = AllPostValues;
+        for (int t = 0; t < Dimension; t++)
+        {
+            int previous = -1;
+            for (long p = terms[t]; p < terms[t + 1]; p++)
+            {
+                int d = docs[(int)p];
+                if (d <= previous || d >= DocCount) throw Corrupt($"term {t} lists doc {d} after {previous} ({DocCount} docs)");
+                if (!float.IsFinite(values[(int)p])) throw Corrupt($"term {t} has a non-finite value for doc {d}");
+                previous = d;
+            }
+        }
+    }
+
+    private void CheckStrings(string what, long offOffsets, long offBytes)
+    {
+        ReadOnlySpan<long> offsets = new(_base + offOffsets, DocCount + 1);
+        if (offsets[0] != 0) throw Corrupt($"{what} offsets start at {offsets[0]}, not 0");
+        for (int i = 0; i < DocCount; i++)
+            if (offsets[i + 1] < offsets[i]) throw Corrupt($"{what} offsets decrease at doc {i}");
+        CheckRange(offBytes, offsets[DocCount]);
     }
 
     public string Path { get; }
@@ -129,7 +169,7 @@ internal sealed unsafe class Segment : IDisposable
                 }
                 if (crc != stored) throw new InvalidDataException($"Index segment '{path}' is corrupt: CRC-32C {crc:x8}, expected {stored:x8}.");
             }
-            var segment = new Segment(path, file, view, p, length);
+            var segment = new Segment(path, file, view, p, length, checkPostings: verifyChecksum);
             ok = true;
             return segment;
         }
@@ -146,7 +186,8 @@ internal sealed unsafe class Segment : IDisposable
 
     private void CheckRange(long offset, long bytes)
     {
-        if (offset < SegmentFormat.HeaderBytes || bytes < 0 || offset + bytes > _length - SegmentFormat.FooterBytes)
+        // Written without offset + bytes, which overflows for offsets near long.MaxValue.
+        if (offset < SegmentFormat.HeaderBytes || bytes < 0 || offset > _length - SegmentFormat.FooterBytes || bytes > _length - SegmentFormat.FooterBytes - offset)
             throw Corrupt($"section at {offset} (+{bytes} bytes) lies outside the file");
     }
 
