@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Splade.Tensors;
@@ -5,7 +6,7 @@ namespace Splade.Tensors;
 public static unsafe partial class Attention
 {
     private const int MaxBlockedHeadDim = 128;
-    private const int KeyBlock = 64; // keys per register block of the score loop (4 × Vector512)
+    private const int KeyBlock = 64; // keys per register block of the single-row score loop (4 × Vector512); a multiple of 32
 
     [ThreadStatic] private static float[]? t_scratch;
 
@@ -29,12 +30,12 @@ public static unsafe partial class Attention
                 int start = starts[s], len = lengths[s];
                 if (len == 0) return;
                 int padded = (len + KeyBlock - 1) / KeyBlock * KeyBlock;
-                int need = headDim * padded + padded;
+                int need = headDim * padded + 4 * padded;
                 float[] buffer = t_scratch is { } b && b.Length >= need ? b : (t_scratch = new float[Math.Max(need, 64 * 1024)]);
                 fixed (float* scratch = buffer)
                 {
                     float* kt = scratch;                      // [headDim, padded]
-                    float* scores = scratch + headDim * padded; // [padded]
+                    float* scores = scratch + headDim * padded; // [4, padded]
                     int col = h * headDim;
                     float* kBase = (float*)ak + (long)start * ld + col;
                     for (int j = 0; j < len; j++)
@@ -42,24 +43,98 @@ public static unsafe partial class Attention
                     for (int d = 0; d < headDim; d++)
                         new Span<float>(kt + d * padded + len, padded - len).Clear();
                     float* maskRow = masked ? (float*)am + start : null;
-                    for (int i = 0; i < len; i++)
+                    float* vBase = (float*)av + (long)start * ld + col;
+                    int i = 0;
+                    for (; i + 4 <= len && headDim == 64; i += 4)
+                    {
+                        float* qi = (float*)aq + (long)(start + i) * ld + col;
+                        ScoreRows4(qi, ld, kt, padded, scores);
+                        for (int r = 0; r < 4; r++) ScaledSoftmax(scores + r * padded, len, scale, maskRow);
+                        ContextRows4(scores, padded, len, vBase, ld, (float*)ac + (long)(start + i) * ldc + col, ldc);
+                    }
+                    for (; i < len; i++)
                     {
                         float* qi = (float*)aq + (long)(start + i) * ld + col;
                         ScoreRow(qi, kt, headDim, padded, scores);
-                        var row = new Span<float>(scores, len);
-                        if (masked)
-                            for (int j = 0; j < len; j++) row[j] = row[j] * scale + maskRow[j];
-                        else
-                            System.Numerics.Tensors.TensorPrimitives.Multiply(row, scale, row);
-                        Softmax.Forward(row);
-                        ContextRow(scores, len, (float*)av + (long)start * ld + col, ld, headDim, (float*)ac + (long)(start + i) * ldc + col);
+                        ScaledSoftmax(scores, len, scale, maskRow);
+                        ContextRow(scores, len, vBase, ld, headDim, (float*)ac + (long)(start + i) * ldc + col);
                     }
                 }
             });
         }
     }
 
+    /// <summary>row[j] = softmax_j(row[j]·scale + mask[j]) over [0, len), in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScaledSoftmax(float* row, int len, float scale, float* mask)
+    {
+        var span = new Span<float>(row, len);
+        if (mask != null)
+            for (int j = 0; j < len; j++) row[j] = row[j] * scale + mask[j];
+        else
+            System.Numerics.Tensors.TensorPrimitives.Multiply(span, scale, span);
+        Softmax.Forward(span);
+    }
+
+    /// <summary>Four score rows at once (queries q, q + ld, …; head width 64): scores[r, j] = Σ_d q_r[d]·kt[d, j], d ascending.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScoreRows4(float* q, int ld, float* kt, int padded, float* scores)
+    {
+        float* q1 = q + ld, q2 = q1 + ld, q3 = q2 + ld;
+        for (int j0 = 0; j0 < padded; j0 += 32)
+        {
+            Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default;
+            Vector512<float> a20 = default, a21 = default, a30 = default, a31 = default;
+            float* kp = kt + j0;
+            for (int d = 0; d < 64; d++, kp += padded)
+            {
+                Vector512<float> k0 = Vector512.Load(kp), k1 = Vector512.Load(kp + 16);
+                Vector512<float> b = Vector512.Create(q[d]);
+                a00 = Vector512.FusedMultiplyAdd(b, k0, a00); a01 = Vector512.FusedMultiplyAdd(b, k1, a01);
+                b = Vector512.Create(q1[d]);
+                a10 = Vector512.FusedMultiplyAdd(b, k0, a10); a11 = Vector512.FusedMultiplyAdd(b, k1, a11);
+                b = Vector512.Create(q2[d]);
+                a20 = Vector512.FusedMultiplyAdd(b, k0, a20); a21 = Vector512.FusedMultiplyAdd(b, k1, a21);
+                b = Vector512.Create(q3[d]);
+                a30 = Vector512.FusedMultiplyAdd(b, k0, a30); a31 = Vector512.FusedMultiplyAdd(b, k1, a31);
+            }
+            a00.Store(scores + j0); a01.Store(scores + j0 + 16);
+            a10.Store(scores + padded + j0); a11.Store(scores + padded + j0 + 16);
+            a20.Store(scores + 2 * padded + j0); a21.Store(scores + 2 * padded + j0 + 16);
+            a30.Store(scores + 3 * padded + j0); a31.Store(scores + 3 * padded + j0 + 16);
+        }
+    }
+
+    /// <summary>Four context rows at once (head width 64): c_r[:] = Σ_j p_r[j]·v[j, :], j ascending.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ContextRows4(float* p, int ldp, int len, float* v, int ld, float* c, int ldc)
+    {
+        for (int d0 = 0; d0 < 64; d0 += 32)
+        {
+            Vector512<float> a00 = default, a01 = default, a10 = default, a11 = default;
+            Vector512<float> a20 = default, a21 = default, a30 = default, a31 = default;
+            float* vp = v + d0;
+            for (int j = 0; j < len; j++, vp += ld)
+            {
+                Vector512<float> v0 = Vector512.Load(vp), v1 = Vector512.Load(vp + 16);
+                Vector512<float> b = Vector512.Create(p[j]);
+                a00 = Vector512.FusedMultiplyAdd(b, v0, a00); a01 = Vector512.FusedMultiplyAdd(b, v1, a01);
+                b = Vector512.Create(p[ldp + j]);
+                a10 = Vector512.FusedMultiplyAdd(b, v0, a10); a11 = Vector512.FusedMultiplyAdd(b, v1, a11);
+                b = Vector512.Create(p[2 * ldp + j]);
+                a20 = Vector512.FusedMultiplyAdd(b, v0, a20); a21 = Vector512.FusedMultiplyAdd(b, v1, a21);
+                b = Vector512.Create(p[3 * ldp + j]);
+                a30 = Vector512.FusedMultiplyAdd(b, v0, a30); a31 = Vector512.FusedMultiplyAdd(b, v1, a31);
+            }
+            a00.Store(c + d0); a01.Store(c + d0 + 16);
+            a10.Store(c + ldc + d0); a11.Store(c + ldc + d0 + 16);
+            a20.Store(c + 2 * ldc + d0); a21.Store(c + 2 * ldc + d0 + 16);
+            a30.Store(c + 3 * ldc + d0); a31.Store(c + 3 * ldc + d0 + 16);
+        }
+    }
+
     /// <summary>scores[j] = Σ_d q[d]·kt[d, j] for j in [0, padded), d ascending.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScoreRow(float* q, float* kt, int headDim, int padded, float* scores)
     {
         for (int j0 = 0; j0 < padded; j0 += KeyBlock)
@@ -79,6 +154,7 @@ public static unsafe partial class Attention
     }
 
     /// <summary>c[0..headDim) = Σ_j p[j]·v[j, :], j ascending.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ContextRow(float* p, int len, float* v, int ld, int headDim, float* c)
     {
         for (int d0 = 0; d0 < headDim; d0 += 64)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Splade.Tensors;
@@ -117,6 +118,7 @@ public static unsafe class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ReduceTile(float* tile, int rows, int nr, float* dst, int cols, ColumnReduction mode)
     {
         if (cols == nr)
@@ -161,12 +163,14 @@ public static unsafe class Gemm
     }
 
     /// <summary>tile[r][lane] = Σ_k x[r][k]·panel[k][lane] + bias[lane] for r &lt; rows (rows beyond alias the last valid row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MicroKernel(float* x, int ldx, int rows, float* panel, int k, int nr, float* bias, float* tile)
     {
         if (nr == 32) Kernel512(x, ldx, rows, panel, k, bias, tile);
         else Kernel256(x, ldx, rows, panel, k, bias, tile);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel512(float* x, int ldx, int rows, float* panel, int k, float* bias, float* tile)
     {
         float* x0 = x;
@@ -203,6 +207,7 @@ public static unsafe class Gemm
         (c50 + b0).Store(tile + 160); (c51 + b1).Store(tile + 176);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel256(float* x, int ldx, int rows, float* panel, int k, float* bias, float* tile)
     {
         float* x0 = x;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -87,6 +88,7 @@ public static unsafe class ScreenedColumnMax
     }
 
     /// <summary>Σ_k x[k]·w[k] in a fixed order: two Vector512 FMA chains over 32-wide steps, one 16-wide step, a lane sum, then a scalar FMA tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float ExactDot(float* x, float* w, int k)
     {
         Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero;
@@ -114,6 +116,7 @@ public static unsafe class ScreenedColumnMax
     }
 
     /// <summary>Per row t: q_t = round(x_t / s_t) with s_t = max|x_t| / levels; tok[3t..] = s_t, A_t = s_t/2 + ε·max|x_t|, C_t = s_t·Σ|q_t| (inflated).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeRows(ReadOnlySpan<float> x, int ldx, int rows, int k, int kp, int levels, float eps, short[] qx, float[] tok)
     {
         for (int t = 0; t < rows; t++)
@@ -146,6 +149,7 @@ public static unsafe class ScreenedColumnMax
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Segment(Context c, int job, int s, int start, int len, float* upper)
     {
         int p0 = job * PanelsPerJob, p1 = Math.Min(c.Panels, p0 + PanelsPerJob);
@@ -205,6 +209,7 @@ public static unsafe class ScreenedColumnMax
     }
 
     /// <summary>tile[r][lane] = Σ_pairs q_x[r]·q_w[lane] over 6 rows (rows past <paramref name="rows"/> alias the last) and 32 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void IntKernel(short* x, int ldx, int rows, short* panel, int pairs, int* tile)
     {
         int* x0 = (int*)x;
