@@ -28,6 +28,9 @@ internal sealed class EngineSummary
     public required Stat Docs256PerSecond { get; init; }
     public required Stat QueryP50Ms { get; init; }
     public required Stat QueryP99Ms { get; init; }
+    public required Stat CpuMsPerDoc80 { get; init; }
+    public required Stat CpuMsPerDoc256 { get; init; }
+    public required Stat CpuMsPerQuery { get; init; }
     public required Stat Gflops80 { get; init; }
     public required Stat Gflops256 { get; init; }
     public required double Memory32x512AboveBaselineMb { get; init; }
@@ -44,6 +47,9 @@ internal sealed class BenchReport
     public required double SecondsPerMeasurement { get; init; }
     public required string LoadAverageStart { get; init; }
     public required string LoadAverageEnd { get; init; }
+    /// <summary>Tokens of the short and long documents (80 and 256 unless the position table is shorter).</summary>
+    public required int ShortLength { get; init; }
+    public required int LongLength { get; init; }
     public required double FlopsPerDocument80 { get; init; }
     public required double FlopsPerDocument256 { get; init; }
     public required double PeakGflopsOneThreadPerCpuSecond { get; init; }
@@ -72,16 +78,20 @@ internal sealed class BenchReport
             w.WriteLine(string.Create(ic, $"GEMM {g.Shape}: {g.GflopsOneThread:F1} GFLOP/s per core = {g.PercentOfPeak:F0}% of peak; {g.GflopsAllThreadsWall:F1} GFLOP/s wall on {Threads} threads"));
         w.WriteLine();
         w.WriteLine("metric (median (min-max) over runs)   splade                      onnxruntime                 splade/ort");
-        Row(w, "docs/s, 80 tokens, batch 32", Splade.Docs80PerSecond, OnnxRuntime?.Docs80PerSecond, "F1");
-        Row(w, "docs/s, 256 tokens, batch 32", Splade.Docs256PerSecond, OnnxRuntime?.Docs256PerSecond, "F1");
+        Row(w, $"docs/s, {ShortLength} tokens, batch 32", Splade.Docs80PerSecond, OnnxRuntime?.Docs80PerSecond, "F1");
+        Row(w, $"docs/s, {LongLength} tokens, batch 32", Splade.Docs256PerSecond, OnnxRuntime?.Docs256PerSecond, "F1");
         Row(w, "query p50 ms, 10 tokens", Splade.QueryP50Ms, OnnxRuntime?.QueryP50Ms, "F2");
         Row(w, "query p99 ms, 10 tokens", Splade.QueryP99Ms, OnnxRuntime?.QueryP99Ms, "F2");
-        Row(w, "GFLOP/s (dense equiv.), 80 tokens", Splade.Gflops80, OnnxRuntime?.Gflops80, "F1");
-        Row(w, "GFLOP/s (dense equiv.), 256 tokens", Splade.Gflops256, OnnxRuntime?.Gflops256, "F1");
+        Row(w, $"CPU ms per doc, {ShortLength} tokens", Splade.CpuMsPerDoc80, OnnxRuntime?.CpuMsPerDoc80, "F2");
+        Row(w, $"CPU ms per doc, {LongLength} tokens", Splade.CpuMsPerDoc256, OnnxRuntime?.CpuMsPerDoc256, "F2");
+        Row(w, "CPU ms per query, 10 tokens", Splade.CpuMsPerQuery, OnnxRuntime?.CpuMsPerQuery, "F2");
+        Row(w, $"GFLOP/s (dense equiv.), {ShortLength} tok", Splade.Gflops80, OnnxRuntime?.Gflops80, "F1");
+        Row(w, $"GFLOP/s (dense equiv.), {LongLength} tok", Splade.Gflops256, OnnxRuntime?.Gflops256, "F1");
         w.WriteLine(string.Create(ic, $"{"peak MB above baseline, 32x512",-38}{Splade.Memory32x512AboveBaselineMb,-28:F0}{(OnnxRuntime is null ? "" : OnnxRuntime.Memory32x512AboveBaselineMb.ToString("F0", ic)),-28}"));
         w.WriteLine(string.Create(ic, $"{"peak working set MB, 32x512",-38}{Splade.PeakWorkingSetMb,-28:F0}{(OnnxRuntime is null ? "" : OnnxRuntime.PeakWorkingSetMb.ToString("F0", ic)),-28}"));
-        w.WriteLine(string.Create(ic, $"model working set {ModelWorkingSetMb:F0} MB; managed bytes allocated per 32x80 batch: {Splade.ManagedBytesAllocatedPerBatch80}"));
-        w.WriteLine(string.Create(ic, $"GFLOP/s counts the dense work: {FlopsPerDocument80 / 1e9:F3} GFLOP per 80-token and {FlopsPerDocument256 / 1e9:F3} per 256-token document."));
+        w.WriteLine(string.Create(ic, $"model working set {ModelWorkingSetMb:F0} MB; managed bytes allocated per 32 x {ShortLength} batch: {Splade.ManagedBytesAllocatedPerBatch80}"));
+        w.WriteLine("CPU ms: process CPU time (all threads, ONNX Runtime's spinning included) per item; useful when the machine is shared.");
+        w.WriteLine(string.Create(ic, $"GFLOP/s counts the dense work: {FlopsPerDocument80 / 1e9:F3} GFLOP per {ShortLength}-token and {FlopsPerDocument256 / 1e9:F3} per {LongLength}-token document."));
     }
 
     private static void Row(TextWriter w, string name, Stat ours, Stat? ort, string f)

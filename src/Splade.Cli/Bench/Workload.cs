@@ -38,11 +38,13 @@ internal static class Workload
     }
 
     /// <summary>Runs <paramref name="batch"/> repeatedly for at least <paramref name="seconds"/> (and twice at least); returns sequences per second.</summary>
-    public static double Throughput(Action<int[][]> encode, int[][][] batches, double seconds)
+    /// <remarks><paramref name="cpuMsPerSequence"/> receives the process CPU time per sequence (all threads, spinning included).</remarks>
+    public static double Throughput(Action<int[][]> encode, int[][][] batches, double seconds, out double cpuMsPerSequence)
     {
         encode(batches[0]); // warm-up: code paths and buffers
         long sequences = 0;
         int k = 0;
+        double cpu0 = ProcessCpuMs();
         var sw = Stopwatch.StartNew();
         while (k < 2 || sw.Elapsed.TotalSeconds < seconds)
         {
@@ -50,14 +52,24 @@ internal static class Workload
             encode(b);
             sequences += b.Length;
         }
-        return sequences / sw.Elapsed.TotalSeconds;
+        double wall = sw.Elapsed.TotalSeconds;
+        cpuMsPerSequence = (ProcessCpuMs() - cpu0) / sequences;
+        return sequences / wall;
+    }
+
+    /// <summary>CPU milliseconds used by this process so far.</summary>
+    public static double ProcessCpuMs()
+    {
+        using var p = Process.GetCurrentProcess();
+        return p.TotalProcessorTime.TotalMilliseconds;
     }
 
     /// <summary>Per-call latencies in milliseconds of single-sequence calls over at least <paramref name="seconds"/> (and 50 calls at least), sorted.</summary>
-    public static double[] Latencies(Action<int[][]> encode, int[][] queries, double seconds)
+    public static double[] Latencies(Action<int[][]> encode, int[][] queries, double seconds, out double cpuMsPerQuery)
     {
         for (int i = 0; i < 10; i++) encode([queries[i % queries.Length]]);
         var times = new List<double>();
+        double cpu0 = ProcessCpuMs();
         var total = Stopwatch.StartNew();
         for (int k = 0; times.Count < 50 || total.Elapsed.TotalSeconds < seconds; k++)
         {
@@ -66,6 +78,7 @@ internal static class Workload
             encode(one);
             times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
         }
+        cpuMsPerQuery = (ProcessCpuMs() - cpu0) / times.Count;
         times.Sort();
         return times.ToArray();
     }

@@ -53,14 +53,16 @@ internal sealed class BenchCommand : ICommand
         int threads = model.Threads;
         BertConfig config = model.Config;
         int vocab = config.VocabSize, maxLen = Math.Min(MemoryLength, config.MaxPositionEmbeddings);
+        // Shorter position tables (small test models) get shorter documents.
+        int shortLen = Math.Min(ShortDoc, config.MaxPositionEmbeddings), longLen = Math.Min(LongDoc, config.MaxPositionEmbeddings);
         var pool = new ComputePool(threads);
         Log(context, json, $"model {encoder.ModelPath}: {config.NumHiddenLayers} layers, hidden {config.HiddenSize}, vocab {vocab}; {threads} thread(s); load average {load0}");
 
         var peak1 = Cpu.FmaPeak(Math.Min(1.0, seconds));
         double peakN = Cpu.FmaPeakParallel(threads, Math.Min(1.0, seconds));
-        var gemm = GemmShapes(config, peak1.PerCpuSecond, pool);
+        var gemm = GemmShapes(config, shortLen, peak1.PerCpuSecond, pool);
 
-        int[][][] docs80 = Batches(ShortDoc, vocab, 1), docs256 = Batches(LongDoc, vocab, 2);
+        int[][][] docs80 = Batches(shortLen, vocab, 1), docs256 = Batches(longLen, vocab, 2);
         int[][] queries = Workload.Sequences(64, QueryLength, vocab, 3);
         Action<int[][]> ours = b => model.Forward(b);
 
@@ -97,15 +99,17 @@ internal sealed class BenchCommand : ICommand
             SecondsPerMeasurement = seconds,
             LoadAverageStart = load0,
             LoadAverageEnd = LoadAverage(),
-            FlopsPerDocument80 = Workload.Flops(config, ShortDoc),
-            FlopsPerDocument256 = Workload.Flops(config, LongDoc),
+            ShortLength = shortLen,
+            LongLength = longLen,
+            FlopsPerDocument80 = Workload.Flops(config, shortLen),
+            FlopsPerDocument256 = Workload.Flops(config, longLen),
             PeakGflopsOneThreadPerCpuSecond = peak1.PerCpuSecond / 1e9,
             PeakGflopsOneThreadWall = peak1.PerWallSecond / 1e9,
             PeakGflopsAllThreadsWall = peakN / 1e9,
             Gemm = gemm,
             ModelWorkingSetMb = modelBytes / 1e6,
-            Splade = Summarise(oursRuns, config, oursMemory, allocatedPerBatch),
-            OnnxRuntime = ortRuns.Count == 0 ? null : Summarise(ortRuns, config, ortMemory!.Value, null),
+            Splade = Summarise(oursRuns, config, shortLen, longLen, oursMemory, allocatedPerBatch),
+            OnnxRuntime = ortRuns.Count == 0 ? null : Summarise(ortRuns, config, shortLen, longLen, ortMemory!.Value, null),
         };
         if (json) context.Stdout.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         else report.WriteTable(context.Stdout);
@@ -117,10 +121,10 @@ internal sealed class BenchCommand : ICommand
 
     private static EngineRun Measure(Action<int[][]> encode, int[][][] docs80, int[][][] docs256, int[][] queries, double seconds)
     {
-        double d80 = Workload.Throughput(encode, docs80, seconds);
-        double d256 = Workload.Throughput(encode, docs256, seconds);
-        double[] lat = Workload.Latencies(encode, queries, seconds);
-        return new EngineRun(d80, d256, Workload.Quantile(lat, 0.5), Workload.Quantile(lat, 0.99));
+        double d80 = Workload.Throughput(encode, docs80, seconds, out double cpu80);
+        double d256 = Workload.Throughput(encode, docs256, seconds, out double cpu256);
+        double[] lat = Workload.Latencies(encode, queries, seconds, out double cpuQuery);
+        return new EngineRun(d80, d256, Workload.Quantile(lat, 0.5), Workload.Quantile(lat, 0.99), cpu80, cpu256, cpuQuery);
     }
 
     /// <summary>Peak working set while <paramref name="action"/> runs, and the working set just before.</summary>
@@ -135,7 +139,7 @@ internal sealed class BenchCommand : ICommand
         return (peak, baseline);
     }
 
-    private static EngineSummary Summarise(List<EngineRun> runs, BertConfig config, (long Peak, long Base) memory, long? allocatedPerBatch)
+    private static EngineSummary Summarise(List<EngineRun> runs, BertConfig config, int shortLen, int longLen, (long Peak, long Base) memory, long? allocatedPerBatch)
     {
         Stat docs80 = Stat.Of(runs.Select(r => r.Docs80)), docs256 = Stat.Of(runs.Select(r => r.Docs256));
         return new EngineSummary
@@ -144,8 +148,11 @@ internal sealed class BenchCommand : ICommand
             Docs256PerSecond = docs256,
             QueryP50Ms = Stat.Of(runs.Select(r => r.QueryP50Ms)),
             QueryP99Ms = Stat.Of(runs.Select(r => r.QueryP99Ms)),
-            Gflops80 = docs80.Scale(Workload.Flops(config, ShortDoc) / 1e9),
-            Gflops256 = docs256.Scale(Workload.Flops(config, LongDoc) / 1e9),
+            CpuMsPerDoc80 = Stat.Of(runs.Select(r => r.CpuMsPerDoc80)),
+            CpuMsPerDoc256 = Stat.Of(runs.Select(r => r.CpuMsPerDoc256)),
+            CpuMsPerQuery = Stat.Of(runs.Select(r => r.CpuMsPerQuery)),
+            Gflops80 = docs80.Scale(Workload.Flops(config, shortLen) / 1e9),
+            Gflops256 = docs256.Scale(Workload.Flops(config, longLen) / 1e9),
             Memory32x512AboveBaselineMb = (memory.Peak - memory.Base) / 1e6,
             PeakWorkingSetMb = memory.Peak / 1e6,
             ManagedBytesAllocatedPerBatch80 = allocatedPerBatch,
@@ -153,9 +160,9 @@ internal sealed class BenchCommand : ICommand
     }
 
     /// <summary>Single-thread GEMM speed on the encoder's shapes (32 × 80 tokens), per CPU second of the thread, against the FMA peak.</summary>
-    private static List<GemmResult> GemmShapes(BertConfig c, double peakPerCpuSecond, ComputePool pool)
+    private static List<GemmResult> GemmShapes(BertConfig c, int shortLen, double peakPerCpuSecond, ComputePool pool)
     {
-        int m = Batch * ShortDoc, h = c.HiddenSize, i = c.IntermediateSize;
+        int m = Batch * shortLen, h = c.HiddenSize, i = c.IntermediateSize;
         var shapes = new (string Name, int N, int K)[] { ("qkv", 3 * h, h), ("attention.output", h, h), ("intermediate", i, h), ("output", h, i) };
         var results = new List<GemmResult>();
         var rng = new Random(11);
@@ -198,8 +205,8 @@ internal sealed class BenchCommand : ICommand
 }
 
 /// <summary>One run of the three measurements of one engine.</summary>
-internal sealed record EngineRun(double Docs80, double Docs256, double QueryP50Ms, double QueryP99Ms)
+internal sealed record EngineRun(double Docs80, double Docs256, double QueryP50Ms, double QueryP99Ms, double CpuMsPerDoc80, double CpuMsPerDoc256, double CpuMsPerQuery)
 {
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"80 tok {Docs80:F1} docs/s, 256 tok {Docs256:F1} docs/s, query p50 {QueryP50Ms:F2} ms p99 {QueryP99Ms:F2} ms");
+        $"80 tok {Docs80:F1} docs/s ({CpuMsPerDoc80:F1} cpu-ms/doc), 256 tok {Docs256:F1} docs/s ({CpuMsPerDoc256:F1} cpu-ms/doc), query p50 {QueryP50Ms:F2} ms p99 {QueryP99Ms:F2} ms ({CpuMsPerQuery:F2} cpu-ms/query)");
 }
