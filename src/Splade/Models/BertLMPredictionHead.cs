@@ -59,7 +59,7 @@ public sealed class BertLMPredictionHead
         int h = _config.HiddenSize;
         Gemm.Linear(hidden, tokens, h, _transform, output, h, pool);
         BertLayer.ApplyActivation(output, tokens, h, _config.Activation, pool);
-        LayerNorm.Forward(output, tokens, h, _lnWeight, _lnBias, _config.LayerNormEps, output);
+        BertLayer.AddLayerNorm(output, null, output, tokens, h, _lnWeight, _lnBias, _config.LayerNormEps, pool);
     }
 
     /// <summary>Full logits [tokens, vocab] of transformed states (the unfused path, for tests and inspection).</summary>

@@ -84,7 +84,7 @@ public static class SpladePooling
         if (config.Strategy == PoolingStrategy.Max && screened is not null)
         {
             ScreenedColumnMax.Run(transformed, screened.K, batch.Starts, batch.Lengths, screened, pooled, pool);
-            Activations.Apply(config.Transform, pooled[..(batch.SequenceCount * screened.N)]);
+            ApplyPerRow(config.Transform, pooled, batch.SequenceCount, screened.N, pool);
             return;
         }
         PackedMatrix decoder = packed.Value;
@@ -99,6 +99,16 @@ public static class SpladePooling
         else
         {
             Gemm.LinearColumnReduce(transformed, decoder.K, batch.Starts, batch.Lengths, decoder, ColumnReduction.Sum, config.Transform, pooled, pool);
+        }
+    }
+
+    /// <summary>Applies f to rows [0, rows) of a [rows, cols] buffer, one job per row.</summary>
+    private static unsafe void ApplyPerRow(ElementTransform f, Span<float> buffer, int rows, int cols, ComputePool pool)
+    {
+        fixed (float* p = buffer)
+        {
+            nint a = (nint)p;
+            pool.For(rows, r => Activations.Apply(f, new Span<float>((float*)a + (long)r * cols, cols)));
         }
     }
 

@@ -40,15 +40,37 @@ public sealed class ComputePool
     /// <summary>The shared helper threads.</summary>
     private static class Crew
     {
-        private static readonly object Gate = new();
-        private static readonly SemaphoreSlim Start = new(0);
-        private static readonly ManualResetEventSlim Done = new(false);
-        private static readonly List<Thread> Workers = new();
-        private static Action<int>? s_job;
-        private static int s_jobCount, s_next, s_active;
-        private static Exception? s_error;
+        /// <summary>How long an idle helper keeps polling for the next call before it sleeps (the calls of one forward pass come microseconds apart).</summary>
+        private static readonly long SpinTicks = System.Diagnostics.Stopwatch.Frequency / 10000; // 100 µs
 
-        /// <summary>Runs the jobs on the caller plus <paramref name="helpers"/> crew threads; false when the crew is busy.</summary>
+        private static readonly object Gate = new();
+        private static readonly SemaphoreSlim Wake = new(0);
+        private static readonly List<Thread> Workers = new();
+        private static volatile WorkItem? s_current;
+        private static int s_sleeping;
+
+        /// <summary>One parallel call; helpers that arrive late find no job left and leave it alone.</summary>
+        private sealed class WorkItem(Action<int> job, int count)
+        {
+            public readonly Action<int> Job = job;
+            public readonly int Count = count;
+            public int Next, Completed;
+            public Exception? Error;
+            public readonly ManualResetEventSlim Done = new(false);
+
+            public void Run()
+            {
+                int i;
+                while ((i = Interlocked.Increment(ref Next) - 1) < Count)
+                {
+                    try { Job(i); }
+                    catch (Exception e) { Interlocked.CompareExchange(ref Error, e, null); }
+                    if (Interlocked.Increment(ref Completed) == Count) Done.Set();
+                }
+            }
+        }
+
+        /// <summary>Runs the jobs on the caller plus up to <paramref name="helpers"/> crew threads; false when the crew is busy.</summary>
         public static bool TryRun(int jobCount, int helpers, Action<int> job)
         {
             // A job that calls For again (on the caller's thread, which holds the gate) runs serially.
@@ -61,44 +83,46 @@ public sealed class ComputePool
                     Workers.Add(t);
                     t.Start();
                 }
-                s_job = job;
-                s_jobCount = jobCount;
-                s_next = 0;
-                s_error = null;
-                s_active = helpers;
-                Done.Reset();
-                Start.Release(helpers);
-                RunJobs();
-                Done.Wait();
-                Exception? error = s_error;
-                s_job = null;
-                if (error is not null) ExceptionDispatchInfo.Throw(error);
+                var item = new WorkItem(job, jobCount);
+                Interlocked.Exchange(ref s_current, item);
+                int sleeping = Volatile.Read(ref s_sleeping);
+                if (sleeping > 0) Wake.Release(Math.Min(sleeping, helpers));
+                item.Run();
+                item.Done.Wait();
+                if (item.Error is not null) ExceptionDispatchInfo.Throw(item.Error);
                 return true;
             }
             finally
             {
+                s_current = null;
                 Monitor.Exit(Gate);
-            }
-        }
-
-        private static void RunJobs()
-        {
-            Action<int> job = s_job!;
-            int count = s_jobCount, i;
-            while ((i = Interlocked.Increment(ref s_next) - 1) < count)
-            {
-                try { job(i); }
-                catch (Exception e) { Interlocked.CompareExchange(ref s_error, e, null); }
             }
         }
 
         private static void WorkerLoop()
         {
+            WorkItem? last = null;
             while (true)
             {
-                Start.Wait();
-                RunJobs();
-                if (Interlocked.Decrement(ref s_active) == 0) Done.Set();
+                WorkItem? item = s_current;
+                if (item is not null && item != last)
+                {
+                    last = item;
+                    item.Run();
+                    continue;
+                }
+                long until = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
+                while (System.Diagnostics.Stopwatch.GetTimestamp() < until && (s_current is null || s_current == last))
+                    Thread.SpinWait(20);
+                if (s_current is { } next && next != last) continue;
+                Interlocked.Increment(ref s_sleeping);
+                if (s_current is { } late && late != last)
+                {
+                    Interlocked.Decrement(ref s_sleeping);
+                    continue;
+                }
+                Wake.Wait();
+                Interlocked.Decrement(ref s_sleeping);
             }
         }
     }

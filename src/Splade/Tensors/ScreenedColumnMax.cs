@@ -46,7 +46,18 @@ public static unsafe class ScreenedColumnMax
         float[] tok = ArrayPool<float>.Shared.Rent(rows * 3); // per row: s_t, A_t, C_t
         try
         {
-            QuantizeRows(x, ldx, rows, k, kp, w.Levels, w.Slack, qx, tok);
+            fixed (float* px0 = x)
+            {
+                nint ax = (nint)px0;
+                int levels = w.Levels;
+                float eps = w.Slack;
+                const int RowsPerJob = 64;
+                pool.For((rows + RowsPerJob - 1) / RowsPerJob, j =>
+                {
+                    int r0 = j * RowsPerJob, n = Math.Min(rows, r0 + RowsPerJob) - r0;
+                    QuantizeRows((float*)ax + (long)r0 * ldx, ldx, r0, n, k, kp, levels, eps, qx, tok);
+                });
+            }
             int[] segStarts = starts.ToArray(), segLengths = lengths.ToArray();
             int jobs = (w.PanelCount + PanelsPerJob - 1) / PanelsPerJob;
             fixed (float* px = x, po = output, prow = w.Rows, pb = w.Bias, pscale = w.Scale, pl1 = w.L1, phalf = w.HalfScale, pslack = w.BiasSlack, ptok = tok)
@@ -115,13 +126,13 @@ public static unsafe class ScreenedColumnMax
         public int Ldx, N, K, KPadded, Panels;
     }
 
-    /// <summary>Per row t: q_t = round(x_t / s_t) with s_t = max|x_t| / levels; tok[3t..] = s_t, A_t = s_t/2 + ε·max|x_t|, C_t = s_t·Σ|q_t| (inflated).</summary>
+    /// <summary>Rows [first, first + count) (x points at row first): q_t = round(x_t / s_t) with s_t = max|x_t| / levels; tok[3t..] = s_t, A_t = s_t/2 + ε·max|x_t|, C_t = s_t·Σ|q_t| (inflated).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void QuantizeRows(ReadOnlySpan<float> x, int ldx, int rows, int k, int kp, int levels, float eps, short[] qx, float[] tok)
+    private static void QuantizeRows(float* x, int ldx, int first, int count, int k, int kp, int levels, float eps, short[] qx, float[] tok)
     {
-        for (int t = 0; t < rows; t++)
+        for (int t = first; t < first + count; t++)
         {
-            ReadOnlySpan<float> row = x.Slice(t * ldx, k);
+            var row = new ReadOnlySpan<float>(x + (long)(t - first) * ldx, k);
             float maxAbs = System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(row);
             maxAbs = Math.Abs(maxAbs);
             Span<short> q = qx.AsSpan(t * kp, kp);
