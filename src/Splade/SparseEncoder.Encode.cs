@@ -29,7 +29,8 @@ public sealed partial class SparseEncoder
 
     /// <summary>
     /// Encodes texts. Texts are tokenized, sorted by token count (longest first) and run in
-    /// batches of <see cref="EncodeOptions.BatchSize"/>; results come back in input order and equal
+    /// batches of at most <see cref="EncodeOptions.BatchSize"/> texts and <see cref="EncodeOptions.MaxBatchTokens"/>
+    /// tokens (batches hold no padding: sequences are packed back to back); results come back in input order and equal
     /// what one text at a time gives (up to float rounding).
     /// </summary>
     /// <exception cref="ArgumentNullException">A text is null.</exception>
@@ -39,6 +40,7 @@ public sealed partial class SparseEncoder
         ArgumentNullException.ThrowIfNull(texts);
         options ??= new EncodeOptions { PromptName = Model.Folder.Settings.DefaultPromptName };
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
+        if (options.MaxBatchTokens < 1) throw new ArgumentOutOfRangeException(nameof(options), options.MaxBatchTokens, "MaxBatchTokens must be at least 1.");
         if (options.MaxActiveDims is < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxActiveDims, "MaxActiveDims must be non-negative.");
         string prompt = ResolvePrompt(options);
 
@@ -49,14 +51,22 @@ public sealed partial class SparseEncoder
             ids[i] = TokenIds(prompt.Length == 0 ? text : prompt + text, options.Route);
         }
 
+        int? topK = options.MaxActiveDims ?? MaxActiveDims;
+        if (ids.Length == 1)
+        {
+            // One text (a search query): no sorting or batch bookkeeping.
+            cancellationToken.ThrowIfCancellationRequested();
+            SparseVector single = Model.Forward(ids, options.Route)[0];
+            options.Progress?.Report((1, 1));
+            return [topK is int k1 ? single.TopK(k1) : single];
+        }
         var order = Enumerable.Range(0, ids.Length).OrderByDescending(i => ids[i].Length).ThenBy(i => i).ToArray();
         var results = new SparseVector[ids.Length];
-        int? topK = options.MaxActiveDims ?? MaxActiveDims;
         var batch = new List<int[]>(options.BatchSize);
-        for (int start = 0; start < order.Length; start += options.BatchSize)
+        for (int start = 0, end; start < order.Length; start = end)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            int end = Math.Min(order.Length, start + options.BatchSize);
+            end = BatchEnd(ids, order, start, options.BatchSize, options.MaxBatchTokens);
             batch.Clear();
             for (int k = start; k < end; k++) batch.Add(ids[order[k]]);
             IReadOnlyList<SparseVector> vectors;
@@ -69,6 +79,24 @@ public sealed partial class SparseEncoder
             options.Progress?.Report((end, order.Length));
         }
         return results;
+    }
+
+    /// <summary>
+    /// End (exclusive) of the batch starting at <paramref name="start"/> of the length-sorted
+    /// <paramref name="order"/>: at most <paramref name="maxTexts"/> texts and <paramref name="maxTokens"/>
+    /// tokens, and at least one text.
+    /// </summary>
+    internal static int BatchEnd(int[][] ids, int[] order, int start, int maxTexts, int maxTokens)
+    {
+        int end = start, tokens = 0;
+        while (end < order.Length && end - start < maxTexts)
+        {
+            int next = ids[order[end]].Length;
+            if (end > start && tokens + next > maxTokens) break;
+            tokens += next;
+            end++;
+        }
+        return end;
     }
 
     /// <summary>

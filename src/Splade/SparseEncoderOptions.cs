@@ -36,6 +36,14 @@ public sealed record EncodeOptions
     /// <summary>Texts per forward pass (sentence-transformers' default: 32).</summary>
     public int BatchSize { get; init; } = 32;
 
+    /// <summary>
+    /// Token budget of one forward pass: texts are sorted by length (longest first) and a batch closes
+    /// before its token count would pass this budget (or at <see cref="BatchSize"/> texts), so long
+    /// texts run in small batches and short ones in large batches of bounded memory. A single text
+    /// longer than the budget runs alone. Default 16384.
+    /// </summary>
+    public int MaxBatchTokens { get; init; } = 16384;
+
     /// <summary>Keep the k largest values per vector; overrides the model's setting when set.</summary>
     public int? MaxActiveDims { get; init; }
 

@@ -29,7 +29,7 @@ public sealed class BertForMaskedLM
         ws.EnsureCapacity(batch, pooled: true);
         Bert.Forward(batch, ws, pool);
         Head.Transform(ws.Hidden, batch.TokenCount, ws.Context, pool);
-        SpladePooling.PoolFused(ws.Context, batch, Head.Decoder, pooling, ws.Pooled, pool);
+        SpladePooling.PoolFused(ws.Context, batch, Head.DecoderLazy, Head.ScreenedDecoder, pooling, ws.Pooled, pool);
     }
 
     /// <summary>Full logits [tokens, vocab] of <paramref name="batch"/> (unfused; for tests).</summary>

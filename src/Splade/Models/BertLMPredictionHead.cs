@@ -26,14 +26,32 @@ public sealed class BertLMPredictionHead
         IsDecoderTied = decoder is null;
         float[] bias = vb.TryGet("bias", v) ?? vb.TryGet("decoder.bias", v)
             ?? throw new ModelLoadException(vb.File.Path, $"neither '{vb.Prefix}.bias' nor '{vb.Prefix}.decoder.bias' found (expected shape [{v}]).");
-        Decoder = PackedMatrix.Pack(decoder ?? wordEmbeddings, v, h, bias);
+        float[] weight = decoder ?? wordEmbeddings;
+        if (QuantizedMatrix.IsSupported)
+        {
+            ScreenedDecoder = QuantizedMatrix.Pack(weight, v, h, bias);
+            _decoder = new Lazy<PackedMatrix>(() => PackedMatrix.Pack(weight, v, h, bias));
+        }
+        else
+        {
+            PackedMatrix packed = PackedMatrix.Pack(weight, v, h, bias);
+            _decoder = new Lazy<PackedMatrix>(packed);
+        }
     }
+
+    private readonly Lazy<PackedMatrix> _decoder;
+
+    /// <summary>The packed decoder, not yet packed until first read.</summary>
+    internal Lazy<PackedMatrix> DecoderLazy => _decoder;
 
     /// <summary>Whether the decoder reuses the word embeddings.</summary>
     public bool IsDecoderTied { get; }
 
-    /// <summary>The packed decoder [vocab, hidden] with its bias.</summary>
-    public PackedMatrix Decoder { get; }
+    /// <summary>The packed decoder [vocab, hidden] with its bias (packed on first use where <see cref="ScreenedDecoder"/> serves max pooling).</summary>
+    public PackedMatrix Decoder => _decoder.Value;
+
+    /// <summary>The decoder prepared for the screened exact column max (null where AVX-512 BW is missing).</summary>
+    public QuantizedMatrix? ScreenedDecoder { get; }
 
     /// <summary>transform: <paramref name="output"/> [tokens, hidden] = LN(act(dense(<paramref name="hidden"/>))).</summary>
     public void Transform(ReadOnlySpan<float> hidden, int tokens, float[] output, ComputePool pool)
@@ -41,7 +59,7 @@ public sealed class BertLMPredictionHead
         int h = _config.HiddenSize;
         Gemm.Linear(hidden, tokens, h, _transform, output, h, pool);
         BertLayer.ApplyActivation(output, tokens, h, _config.Activation, pool);
-        LayerNorm.Forward(output, tokens, h, _lnWeight, _lnBias, _config.LayerNormEps, output);
+        BertLayer.AddLayerNorm(output, null, output, tokens, h, _lnWeight, _lnBias, _config.LayerNormEps, pool);
     }
 
     /// <summary>Full logits [tokens, vocab] of transformed states (the unfused path, for tests and inspection).</summary>

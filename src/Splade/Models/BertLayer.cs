@@ -46,13 +46,26 @@ public sealed class BertLayer
         float[] qkv = ws.Qkv;
         Tensors.Attention.Forward(qkv, qkv.AsSpan(h), qkv.AsSpan(2 * h), 3 * h, batch.Starts, batch.Lengths,
             _config.NumAttentionHeads, _config.HeadDim, 1f / MathF.Sqrt(_config.HeadDim), default, ws.Context, h, ws.Scores, pool);
-        Span<float> attention = ws.Attention.AsSpan(0, t * h);
-        Gemm.Linear(ws.Context, t, h, _attentionOutput, attention, h, pool);
-        LayerNorm.AddForward(attention, hidden, t, h, _attentionLnWeight, _attentionLnBias, eps, attention);
-        Gemm.Linear(attention, t, h, _intermediate, ws.Intermediate, inter, pool);
+        Gemm.Linear(ws.Context, t, h, _attentionOutput, ws.Attention.AsSpan(0, t * h), h, pool);
+        AddLayerNorm(ws.Attention, ws.Hidden, ws.Attention, t, h, _attentionLnWeight, _attentionLnBias, eps, pool);
+        Gemm.Linear(ws.Attention.AsSpan(0, t * h), t, h, _intermediate, ws.Intermediate, inter, pool);
         ApplyActivation(ws.Intermediate, t, inter, _config.Activation, pool);
         Gemm.Linear(ws.Intermediate, t, inter, _output, hidden, h, pool);
-        LayerNorm.AddForward(hidden, attention, t, h, _outputLnWeight, _outputLnBias, eps, hidden);
+        AddLayerNorm(ws.Hidden, ws.Attention, ws.Hidden, t, h, _outputLnWeight, _outputLnBias, eps, pool);
+    }
+
+    /// <summary>y = LayerNorm(x + residual) (residual may be null) on rows [0, rows) of [rows, cols] buffers, row blocks split over the pool; y may alias x or residual.</summary>
+    internal static void AddLayerNorm(float[] x, float[]? residual, float[] y, int rows, int cols, float[] gamma, float[] beta, float eps, ComputePool pool)
+    {
+        const int RowsPerJob = 64;
+        int jobs = (rows + RowsPerJob - 1) / RowsPerJob;
+        pool.For(jobs, j =>
+        {
+            int r0 = j * RowsPerJob, n = Math.Min(rows, r0 + RowsPerJob) - r0;
+            var ys = y.AsSpan(r0 * cols, n * cols);
+            if (residual is null) LayerNorm.Forward(x.AsSpan(r0 * cols, n * cols), n, cols, gamma, beta, eps, ys);
+            else LayerNorm.AddForward(x.AsSpan(r0 * cols, n * cols), residual.AsSpan(r0 * cols, n * cols), n, cols, gamma, beta, eps, ys);
+        });
     }
 
     /// <summary>Applies an activation to rows [0, rows) of a [rows, cols] buffer, rows split over the pool.</summary>

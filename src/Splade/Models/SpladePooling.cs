@@ -71,8 +71,23 @@ public static class SpladePooling
     /// <paramref name="pooled"/> [sequences, vocab]. For max, the max is taken over raw logits and f
     /// applied once (f is monotone); for sum, f is applied per tile before summing.
     /// </summary>
-    public static void PoolFused(ReadOnlySpan<float> transformed, TokenBatch batch, PackedMatrix decoder, SpladePoolingConfig config, Span<float> pooled, ComputePool pool)
+    public static void PoolFused(ReadOnlySpan<float> transformed, TokenBatch batch, PackedMatrix decoder, SpladePoolingConfig config, Span<float> pooled, ComputePool pool) =>
+        PoolFused(transformed, batch, new Lazy<PackedMatrix>(decoder), null, config, pooled, pool);
+
+    /// <summary>
+    /// As <see cref="PoolFused(ReadOnlySpan{float}, TokenBatch, PackedMatrix, SpladePoolingConfig, Span{float}, ComputePool)"/>;
+    /// max pooling goes through <see cref="ScreenedColumnMax"/> when <paramref name="screened"/> is given
+    /// (f(0) = 0 and f is monotone, so f(max(0, max_t logit)) = f(max_t logit) after the relu).
+    /// </summary>
+    public static void PoolFused(ReadOnlySpan<float> transformed, TokenBatch batch, Lazy<PackedMatrix> packed, QuantizedMatrix? screened, SpladePoolingConfig config, Span<float> pooled, ComputePool pool)
     {
+        if (config.Strategy == PoolingStrategy.Max && screened is not null)
+        {
+            ScreenedColumnMax.Run(transformed, screened.K, batch.Starts, batch.Lengths, screened, pooled, pool);
+            ApplyPerRow(config.Transform, pooled, batch.SequenceCount, screened.N, pool);
+            return;
+        }
+        PackedMatrix decoder = packed.Value;
         int v = decoder.N, rows = batch.SequenceCount;
         if (config.Strategy == PoolingStrategy.Max)
         {
@@ -84,6 +99,16 @@ public static class SpladePooling
         else
         {
             Gemm.LinearColumnReduce(transformed, decoder.K, batch.Starts, batch.Lengths, decoder, ColumnReduction.Sum, config.Transform, pooled, pool);
+        }
+    }
+
+    /// <summary>Applies f to rows [0, rows) of a [rows, cols] buffer, one job per row.</summary>
+    private static unsafe void ApplyPerRow(ElementTransform f, Span<float> buffer, int rows, int cols, ComputePool pool)
+    {
+        fixed (float* p = buffer)
+        {
+            nint a = (nint)p;
+            pool.For(rows, r => Activations.Apply(f, new Span<float>((float*)a + (long)r * cols, cols)));
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Splade.Tensors;
 
@@ -8,7 +9,7 @@ namespace Splade.Tensors;
 /// keys, context_h = P·V_h. Rows of Q, K and V are strided (they usually live side by side in one
 /// fused QKV buffer); head h occupies columns [h·d, (h+1)·d).
 /// </summary>
-public static unsafe class Attention
+public static unsafe partial class Attention
 {
     /// <summary>Runs attention for every (sequence, head) pair.</summary>
     /// <param name="q">Queries, token t at <c>q[t·ld ..]</c>.</param>
@@ -36,6 +37,11 @@ public static unsafe class Attention
         if (scratch.Length < sequences * heads * maxLength) throw new ArgumentException("Attention scratch is too small.", nameof(scratch));
         int[] segStarts = starts.ToArray(), segLengths = lengths.ToArray();
         bool masked = !keyMask.IsEmpty;
+        if (Vector512.IsHardwareAccelerated && headDim % 16 == 0 && headDim <= MaxBlockedHeadDim)
+        {
+            ForwardBlocked(q, k, v, ld, segStarts, segLengths, heads, headDim, scale, keyMask, context, ldc, pool);
+            return;
+        }
         fixed (float* pq = q, pk = k, pv = v, pm = keyMask, pc = context, ps = scratch)
         {
             nint aq = (nint)pq, ak = (nint)pk, av = (nint)pv, am = (nint)pm, ac = (nint)pc, asc = (nint)ps;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Splade.Tensors;
@@ -53,7 +54,13 @@ public static unsafe class Gemm
                     for (int t = t0; t < t1; t++)
                     {
                         int row0 = t * TileRows, rows = Math.Min(TileRows, m - row0);
-                        MicroKernel((float*)ax + (long)row0 * ldx, ldx, rows, panel, k, nr, bias, tile);
+                        if (rows == TileRows && cols == nr)
+                        {
+                            // Whole tile: straight from the registers into Y.
+                            MicroKernel((float*)ax + (long)row0 * ldx, ldx, rows, panel, k, nr, bias, (float*)ay + (long)row0 * ldy + col0, ldy);
+                            continue;
+                        }
+                        MicroKernel((float*)ax + (long)row0 * ldx, ldx, rows, panel, k, nr, bias, tile, nr);
                         for (int r = 0; r < rows; r++)
                             new ReadOnlySpan<float>(tile + r * nr, cols).CopyTo(new Span<float>((float*)ay + (long)(row0 + r) * ldy + col0, cols));
                     }
@@ -105,7 +112,7 @@ public static unsafe class Gemm
                         float* xTile = (float*)ax + (long)(segStarts[s] + r0) * ldx;
                         for (int p = p0; p < p1; p++)
                         {
-                            MicroKernel(xTile, ldx, rows, (float*)aw + (long)p * k * nr, k, nr, (float*)ab + p * nr, tile);
+                            MicroKernel(xTile, ldx, rows, (float*)aw + (long)p * k * nr, k, nr, (float*)ab + p * nr, tile, nr);
                             int col0 = p * nr, cols = Math.Min(nr, n - col0);
                             if (transform != ElementTransform.None)
                                 Activations.Apply(transform, new Span<float>(tile, rows * nr));
@@ -117,6 +124,7 @@ public static unsafe class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ReduceTile(float* tile, int rows, int nr, float* dst, int cols, ColumnReduction mode)
     {
         if (cols == nr)
@@ -160,14 +168,16 @@ public static unsafe class Gemm
         return Math.Min(byCache, byThreads);
     }
 
-    /// <summary>tile[r][lane] = Σ_k x[r][k]·panel[k][lane] + bias[lane] for r &lt; rows (rows beyond alias the last valid row).</summary>
-    private static void MicroKernel(float* x, int ldx, int rows, float* panel, int k, int nr, float* bias, float* tile)
+    /// <summary>tile[r·ldt + lane] = Σ_k x[r][k]·panel[k][lane] + bias[lane] for all six rows r (rows beyond <paramref name="rows"/> alias the last valid row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void MicroKernel(float* x, int ldx, int rows, float* panel, int k, int nr, float* bias, float* tile, int ldt)
     {
-        if (nr == 32) Kernel512(x, ldx, rows, panel, k, bias, tile);
-        else Kernel256(x, ldx, rows, panel, k, bias, tile);
+        if (nr == 32) Kernel512(x, ldx, rows, panel, k, bias, tile, ldt);
+        else Kernel256(x, ldx, rows, panel, k, bias, tile, ldt);
     }
 
-    private static void Kernel512(float* x, int ldx, int rows, float* panel, int k, float* bias, float* tile)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512(float* x, int ldx, int rows, float* panel, int k, float* bias, float* tile, int ldt)
     {
         float* x0 = x;
         float* x1 = rows > 1 ? x0 + ldx : x0;
@@ -195,15 +205,16 @@ public static unsafe class Gemm
             c50 = Vector512.FusedMultiplyAdd(a, w0, c50); c51 = Vector512.FusedMultiplyAdd(a, w1, c51);
         }
         Vector512<float> b0 = Vector512.Load(bias), b1 = Vector512.Load(bias + 16);
-        (c00 + b0).Store(tile); (c01 + b1).Store(tile + 16);
-        (c10 + b0).Store(tile + 32); (c11 + b1).Store(tile + 48);
-        (c20 + b0).Store(tile + 64); (c21 + b1).Store(tile + 80);
-        (c30 + b0).Store(tile + 96); (c31 + b1).Store(tile + 112);
-        (c40 + b0).Store(tile + 128); (c41 + b1).Store(tile + 144);
-        (c50 + b0).Store(tile + 160); (c51 + b1).Store(tile + 176);
+        (c00 + b0).Store(tile); (c01 + b1).Store(tile + 16); tile += ldt;
+        (c10 + b0).Store(tile); (c11 + b1).Store(tile + 16); tile += ldt;
+        (c20 + b0).Store(tile); (c21 + b1).Store(tile + 16); tile += ldt;
+        (c30 + b0).Store(tile); (c31 + b1).Store(tile + 16); tile += ldt;
+        (c40 + b0).Store(tile); (c41 + b1).Store(tile + 16); tile += ldt;
+        (c50 + b0).Store(tile); (c51 + b1).Store(tile + 16);
     }
 
-    private static void Kernel256(float* x, int ldx, int rows, float* panel, int k, float* bias, float* tile)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel256(float* x, int ldx, int rows, float* panel, int k, float* bias, float* tile, int ldt)
     {
         float* x0 = x;
         float* x1 = rows > 1 ? x0 + ldx : x0;
@@ -231,11 +242,11 @@ public static unsafe class Gemm
             c50 = Vector256.FusedMultiplyAdd(a, w0, c50); c51 = Vector256.FusedMultiplyAdd(a, w1, c51);
         }
         Vector256<float> b0 = Vector256.Load(bias), b1 = Vector256.Load(bias + 8);
-        (c00 + b0).Store(tile); (c01 + b1).Store(tile + 8);
-        (c10 + b0).Store(tile + 16); (c11 + b1).Store(tile + 24);
-        (c20 + b0).Store(tile + 32); (c21 + b1).Store(tile + 40);
-        (c30 + b0).Store(tile + 48); (c31 + b1).Store(tile + 56);
-        (c40 + b0).Store(tile + 64); (c41 + b1).Store(tile + 72);
-        (c50 + b0).Store(tile + 80); (c51 + b1).Store(tile + 88);
+        (c00 + b0).Store(tile); (c01 + b1).Store(tile + 8); tile += ldt;
+        (c10 + b0).Store(tile); (c11 + b1).Store(tile + 8); tile += ldt;
+        (c20 + b0).Store(tile); (c21 + b1).Store(tile + 8); tile += ldt;
+        (c30 + b0).Store(tile); (c31 + b1).Store(tile + 8); tile += ldt;
+        (c40 + b0).Store(tile); (c41 + b1).Store(tile + 8); tile += ldt;
+        (c50 + b0).Store(tile); (c51 + b1).Store(tile + 8);
     }
 }

@@ -10,6 +10,11 @@ public sealed class AttentionTests
     [InlineData(7, 2, 5)]
     [InlineData(31, 4, 8)]
     [InlineData(33, 3, 7)]
+    [InlineData(1, 2, 16)]
+    [InlineData(7, 4, 64)]
+    [InlineData(65, 4, 64)]
+    [InlineData(130, 2, 32)]
+    [InlineData(31, 1, 48)]
     public void Packed_sequences_match_padded_reference_with_float_min_mask(int maxLength, int heads, int headDim)
     {
         int hidden = heads * headDim, ld = 3 * hidden;

@@ -1,0 +1,255 @@
+using System.Runtime.CompilerServices;
+using System.Buffers;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Splade.Tensors;
+
+/// <summary>
+/// out[s, j] = max(0, max over rows t of segment s of (x_t·W_jᵀ + b_j)), exactly, without computing
+/// most of the float dot products. A 16-bit integer product gives every logit an estimate e_tj with
+/// a proven bound |e_tj − exact_tj| ≤ δ_tj, where
+/// δ_tj = (s_t/2)·‖W_j‖₁ + (s_j/2)·‖x̃_t‖₁ + ε·(max|x_t|·‖W_j‖₁ + |b_j|)
+/// (s_t, s_j the quantisation steps, x̃_t the dequantised row, ε the float rounding slack of any
+/// summation order). Only rows whose upper bound e + δ reaches both 0 and the column's best lower
+/// bound max_t (e − δ) can hold the maximum; those, usually none or one, get an exact float dot
+/// product (<see cref="ExactDot"/>). The result equals <see cref="Reference"/> bit for bit and does
+/// not depend on batching or on the thread count (jobs split columns only).
+/// </summary>
+public static unsafe class ScreenedColumnMax
+{
+    private const int TileRows = 6;
+    private const int PanelsPerJob = 4; // 128 columns: int panels 64 KB, exact rows 128 KB for K = 256
+
+    [ThreadStatic] private static float[]? t_upper;
+
+    /// <summary>Runs the screened column max for every segment (rows [starts[s], starts[s] + lengths[s]) of X) into <paramref name="output"/> [segments, N].</summary>
+    public static void Run(ReadOnlySpan<float> x, int ldx, ReadOnlySpan<int> starts, ReadOnlySpan<int> lengths, QuantizedMatrix w, Span<float> output, ComputePool pool)
+    {
+        if (!QuantizedMatrix.IsSupported) throw new PlatformNotSupportedException("The screened column max needs AVX-512 BW.");
+        int segments = starts.Length, n = w.N, k = w.K, kp = w.KPadded;
+        if (lengths.Length != segments) throw new ArgumentException("starts and lengths differ in length.", nameof(lengths));
+        if (output.Length < (long)segments * n) throw new ArgumentException($"Output is too small for [{segments}, {n}].", nameof(output));
+        if (ldx < k) throw new ArgumentException($"Row stride {ldx} is smaller than K = {k}.", nameof(ldx));
+        int rows = 0, maxLen = 0;
+        for (int s = 0; s < segments; s++)
+        {
+            if (starts[s] < 0 || lengths[s] < 0) throw new ArgumentException($"Segment {s} has a negative start or length.");
+            rows = Math.Max(rows, starts[s] + lengths[s]);
+            maxLen = Math.Max(maxLen, lengths[s]);
+        }
+        output[..(segments * n)].Clear();
+        if (rows == 0) return;
+        if (x.Length < (long)(rows - 1) * ldx + k) throw new ArgumentException($"X is too small for [{rows}, {k}] with stride {ldx}.", nameof(x));
+
+        short[] qx = ArrayPool<short>.Shared.Rent(rows * kp);
+        float[] tok = ArrayPool<float>.Shared.Rent(rows * 3); // per row: s_t, A_t, C_t
+        try
+        {
+            fixed (float* px0 = x)
+            {
+                nint ax = (nint)px0;
+                int levels = w.Levels;
+                float eps = w.Slack;
+                const int RowsPerJob = 64;
+                pool.For((rows + RowsPerJob - 1) / RowsPerJob, j =>
+                {
+                    int r0 = j * RowsPerJob, n = Math.Min(rows, r0 + RowsPerJob) - r0;
+                    QuantizeRows((float*)ax + (long)r0 * ldx, ldx, r0, n, k, kp, levels, eps, qx, tok);
+                });
+            }
+            int[] segStarts = starts.ToArray(), segLengths = lengths.ToArray();
+            int jobs = (w.PanelCount + PanelsPerJob - 1) / PanelsPerJob;
+            fixed (float* px = x, po = output, prow = w.Rows, pb = w.Bias, pscale = w.Scale, pl1 = w.L1, phalf = w.HalfScale, pslack = w.BiasSlack, ptok = tok)
+            fixed (short* pq = qx, pw = w.Data)
+            {
+                var c = new Context
+                {
+                    X = px, Ldx = ldx, Out = po, N = n, K = k, KPadded = kp, Rows = prow, Bias = pb, Scale = pscale, L1 = pl1,
+                    Half = phalf, Slack = pslack, Tok = ptok, Qx = pq, W = pw, Panels = w.PanelCount,
+                };
+                pool.For(jobs, job =>
+                {
+                    float[] upper = t_upper is { } u && u.Length >= maxLen * PanelsPerJob * 32 ? u : (t_upper = new float[Math.Max(maxLen, 512) * PanelsPerJob * 32]);
+                    fixed (float* pu = upper)
+                        for (int s = 0; s < segStarts.Length; s++)
+                            if (segLengths[s] > 0) Segment(c, job, s, segStarts[s], segLengths[s], pu);
+                });
+            }
+        }
+        finally
+        {
+            ArrayPool<short>.Shared.Return(qx);
+            ArrayPool<float>.Shared.Return(tok);
+        }
+    }
+
+    /// <summary>Plain twin: every logit through <see cref="ExactDot"/>, then max(0, column max).</summary>
+    public static void Reference(ReadOnlySpan<float> x, int ldx, ReadOnlySpan<int> starts, ReadOnlySpan<int> lengths, QuantizedMatrix w, Span<float> output)
+    {
+        fixed (float* px = x, prow = w.Rows)
+            for (int s = 0; s < starts.Length; s++)
+                for (int j = 0; j < w.N; j++)
+                {
+                    float best = 0;
+                    for (int t = starts[s]; t < starts[s] + lengths[s]; t++)
+                        best = Math.Max(best, ExactDot(px + (long)t * ldx, prow + (long)j * w.K, w.K) + w.Bias[j]);
+                    output[s * w.N + j] = best;
+                }
+    }
+
+    /// <summary>Σ_k x[k]·w[k] in a fixed order: two Vector512 FMA chains over 32-wide steps, one 16-wide step, a lane sum, then a scalar FMA tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float ExactDot(float* x, float* w, int k)
+    {
+        Vector512<float> a0 = Vector512<float>.Zero, a1 = Vector512<float>.Zero;
+        int i = 0;
+        for (; i + 32 <= k; i += 32)
+        {
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(x + i), Vector512.Load(w + i), a0);
+            a1 = Vector512.FusedMultiplyAdd(Vector512.Load(x + i + 16), Vector512.Load(w + i + 16), a1);
+        }
+        if (i + 16 <= k)
+        {
+            a0 = Vector512.FusedMultiplyAdd(Vector512.Load(x + i), Vector512.Load(w + i), a0);
+            i += 16;
+        }
+        float sum = Vector512.Sum(a0 + a1);
+        for (; i < k; i++) sum = MathF.FusedMultiplyAdd(x[i], w[i], sum);
+        return sum;
+    }
+
+    private sealed class Context
+    {
+        public float* X, Out, Rows, Bias, Scale, L1, Half, Slack, Tok;
+        public short* Qx, W;
+        public int Ldx, N, K, KPadded, Panels;
+    }
+
+    /// <summary>Rows [first, first + count) (x points at row first): q_t = round(x_t / s_t) with s_t = max|x_t| / levels; tok[3t..] = s_t, A_t = s_t/2 + ε·max|x_t|, C_t = s_t·Σ|q_t| (inflated).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void QuantizeRows(float* x, int ldx, int first, int count, int k, int kp, int levels, float eps, short[] qx, float[] tok)
+    {
+        for (int t = first; t < first + count; t++)
+        {
+            var row = new ReadOnlySpan<float>(x + (long)(t - first) * ldx, k);
+            float maxAbs = System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(row);
+            maxAbs = Math.Abs(maxAbs);
+            Span<short> q = qx.AsSpan(t * kp, kp);
+            if (!(maxAbs >= 1e-30f) || float.IsInfinity(maxAbs))
+            {
+                // Tiny (or non-finite) rows: estimate 0, bound max|x|·‖W_j‖₁ (NaN/∞ propagate through the bound).
+                q.Clear();
+                tok[3 * t] = 0;
+                tok[3 * t + 1] = maxAbs * 1.001f + eps * maxAbs;
+                tok[3 * t + 2] = 0;
+                continue;
+            }
+            float s = maxAbs / levels, inv = 1f / s;
+            long sumAbs = 0;
+            for (int c = 0; c < k; c++)
+            {
+                int v = (int)Math.Clamp(MathF.Round(row[c] * inv), -levels, levels);
+                q[c] = (short)v;
+                sumAbs += Math.Abs(v);
+            }
+            if (kp > k) q[k] = 0;
+            tok[3 * t] = s;
+            tok[3 * t + 1] = s * 0.5f * 1.001f + eps * maxAbs;
+            tok[3 * t + 2] = s * sumAbs * 1.0001f;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Segment(Context c, int job, int s, int start, int len, float* upper)
+    {
+        int p0 = job * PanelsPerJob, p1 = Math.Min(c.Panels, p0 + PanelsPerJob);
+        int cols = (p1 - p0) * 32, ldu = PanelsPerJob * 32;
+        int pairs = c.KPadded / 2;
+        Vector512<float>* lower = stackalloc Vector512<float>[PanelsPerJob * 2];
+        for (int i = 0; i < PanelsPerJob * 2; i++) lower[i] = Vector512.Create(float.NegativeInfinity);
+        int* tile = stackalloc int[TileRows * 32];
+        for (int r0 = 0; r0 < len; r0 += TileRows)
+        {
+            int tr = Math.Min(TileRows, len - r0);
+            short* xq = c.Qx + (long)(start + r0) * c.KPadded;
+            for (int p = p0; p < p1; p++)
+            {
+                IntKernel(xq, c.KPadded, tr, c.W + (long)p * c.KPadded * 32, pairs, tile);
+                int col0 = p * 32;
+                for (int r = 0; r < tr; r++)
+                {
+                    float* tk = c.Tok + 3 * (start + r0 + r);
+                    Vector512<float> st = Vector512.Create(tk[0]), at = Vector512.Create(tk[1]), ct = Vector512.Create(tk[2]);
+                    float* urow = upper + (long)(r0 + r) * ldu + (p - p0) * 32;
+                    for (int h = 0; h < 2; h++)
+                    {
+                        int j = col0 + 16 * h;
+                        Vector512<float> sums = Avx512F.ConvertToVector512Single(Vector512.Load(tile + r * 32 + 16 * h));
+                        Vector512<float> estimate = Vector512.FusedMultiplyAdd(sums, st * Vector512.Load(c.Scale + j), Vector512.Load(c.Bias + j));
+                        Vector512<float> delta = Vector512.FusedMultiplyAdd(at, Vector512.Load(c.L1 + j),
+                            Vector512.FusedMultiplyAdd(ct, Vector512.Load(c.Half + j), Vector512.Load(c.Slack + j)));
+                        (estimate + delta).Store(urow + 16 * h);
+                        int li = (p - p0) * 2 + h;
+                        lower[li] = Vector512.Max(lower[li], estimate - delta);
+                    }
+                }
+            }
+        }
+        // Candidates: rows whose upper bound reaches the best lower bound and exceeds 0.
+        float* outRow = c.Out + (long)s * c.N;
+        for (int v = 0; v < cols / 16; v++)
+        {
+            Vector512<float> threshold = Vector512.Max(lower[v], Vector512<float>.Zero);
+            int colBase = p0 * 32 + 16 * v;
+            for (int t = 0; t < len; t++)
+            {
+                Vector512<float> ub = Vector512.Load(upper + (long)t * ldu + 16 * v);
+                ulong bits = (Vector512.GreaterThanOrEqual(ub, threshold) & Vector512.GreaterThan(ub, Vector512<float>.Zero)).ExtractMostSignificantBits();
+                while (bits != 0)
+                {
+                    int lane = System.Numerics.BitOperations.TrailingZeroCount(bits);
+                    bits &= bits - 1;
+                    int j = colBase + lane;
+                    if (j >= c.N) continue;
+                    float exact = ExactDot(c.X + (long)(start + t) * c.Ldx, c.Rows + (long)j * c.K, c.K) + c.Bias[j];
+                    if (exact > outRow[j]) outRow[j] = exact;
+                }
+            }
+        }
+    }
+
+    /// <summary>tile[r][lane] = Σ_pairs q_x[r]·q_w[lane] over 6 rows (rows past <paramref name="rows"/> alias the last) and 32 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void IntKernel(short* x, int ldx, int rows, short* panel, int pairs, int* tile)
+    {
+        int* x0 = (int*)x;
+        int* x1 = rows > 1 ? (int*)(x + ldx) : x0;
+        int* x2 = rows > 2 ? (int*)(x + 2 * ldx) : x1;
+        int* x3 = rows > 3 ? (int*)(x + 3 * ldx) : x2;
+        int* x4 = rows > 4 ? (int*)(x + 4 * ldx) : x3;
+        int* x5 = rows > 5 ? (int*)(x + 5 * ldx) : x4;
+        Vector512<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<int> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (int p = 0; p < pairs; p++)
+        {
+            Vector512<short> w0 = Vector512.Load(panel), w1 = Vector512.Load(panel + 32);
+            panel += 64;
+            Vector512<short> a = Vector512.Create(x0[p]).AsInt16();
+            c00 += Avx512BW.MultiplyAddAdjacent(a, w0); c01 += Avx512BW.MultiplyAddAdjacent(a, w1);
+            a = Vector512.Create(x1[p]).AsInt16();
+            c10 += Avx512BW.MultiplyAddAdjacent(a, w0); c11 += Avx512BW.MultiplyAddAdjacent(a, w1);
+            a = Vector512.Create(x2[p]).AsInt16();
+            c20 += Avx512BW.MultiplyAddAdjacent(a, w0); c21 += Avx512BW.MultiplyAddAdjacent(a, w1);
+            a = Vector512.Create(x3[p]).AsInt16();
+            c30 += Avx512BW.MultiplyAddAdjacent(a, w0); c31 += Avx512BW.MultiplyAddAdjacent(a, w1);
+            a = Vector512.Create(x4[p]).AsInt16();
+            c40 += Avx512BW.MultiplyAddAdjacent(a, w0); c41 += Avx512BW.MultiplyAddAdjacent(a, w1);
+            a = Vector512.Create(x5[p]).AsInt16();
+            c50 += Avx512BW.MultiplyAddAdjacent(a, w0); c51 += Avx512BW.MultiplyAddAdjacent(a, w1);
+        }
+        c00.Store(tile); c01.Store(tile + 16); c10.Store(tile + 32); c11.Store(tile + 48);
+        c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
+        c40.Store(tile + 128); c41.Store(tile + 144); c50.Store(tile + 160); c51.Store(tile + 176);
+    }
+}
