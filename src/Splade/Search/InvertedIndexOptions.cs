@@ -21,6 +21,13 @@ public sealed class InvertedIndexOptions
     /// <summary>Keep document texts when given (default true).</summary>
     public bool StoreTexts { get; init; } = true;
 
+    /// <summary>
+    /// Documents per block of the block-max structures written with each new segment (default 64,
+    /// at most 256): smaller blocks give tighter bounds for <see cref="SearchAlgorithm.BlockMax"/> and cost
+    /// more bound computation per query.
+    /// </summary>
+    public int BlockSize { get; init; } = Storage.SegmentFormat.DefaultBlockSize;
+
     /// <summary>Called before every write chunk, fsync, rename and delete (crash simulation in tests).</summary>
     internal Action<string>? IoHook { get; init; }
 }
@@ -33,4 +40,17 @@ public enum SearchAlgorithm
 
     /// <summary>Exact top-k scoring every posting of every query term (the baseline).</summary>
     Exhaustive,
+
+    /// <summary>
+    /// Exact top-k with block-max pruning: blocks of documents visited by decreasing upper bound until
+    /// the next bound falls below the k-th score (falls back to MaxScore for negative weights or
+    /// segments written without block structures).
+    /// </summary>
+    BlockMax,
+
+    /// <summary>
+    /// Approximate top-k: block-max pruning that skips a block unless its bound, scaled by
+    /// <see cref="SearchOptions.Alpha"/>, exceeds the k-th score. Alpha 1 is exact.
+    /// </summary>
+    Approximate,
 }

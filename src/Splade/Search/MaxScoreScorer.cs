@@ -33,7 +33,7 @@ internal static class MaxScoreScorer
     /// pays one posting-list search per non-essential term, which costs more than scattering those
     /// lists. A smaller budget keeps the gate selective; any value in [0, 1] is exact.
     /// </summary>
-    public const float NonEssentialBudget = 0.35f;
+    public static readonly float NonEssentialBudget = float.Parse(Environment.GetEnvironmentVariable("SPLADE_NE_BUDGET") ?? "0.35", System.Globalization.CultureInfo.InvariantCulture);
 
     [ThreadStatic] private static float[]? t_accumulator;
 
@@ -44,7 +44,7 @@ internal static class MaxScoreScorer
         public int Cursor;
     }
 
-    public static List<SearchHit> Search(IndexSnapshot snapshot, SparseVector query, int topK)
+    public static List<SearchHit> Search(IndexSnapshot snapshot, SparseVector query, int topK, float alpha = 1f)
     {
         if (topK == 0) return new List<SearchHit>();
         ReadOnlySpan<int> qi = query.Indices;
@@ -62,7 +62,7 @@ internal static class MaxScoreScorer
             s += (double)qv[i] * max;
         }
         float margin = (float)(16.0 * (n + 1) * Math.Pow(2, -24) * s * 1.0001);
-        var pool = new CandidatePool(topK, margin);
+        var pool = new CandidatePool(topK, margin, alpha);
 
         var acc = t_accumulator ??= new float[RangeDocs];   // [RangeDocs]
         for (int sIdx = 0; sIdx < snapshot.Segments.Length; sIdx++)
@@ -111,7 +111,10 @@ internal static class MaxScoreScorer
         }
         if (n == 0) return;
         terms = terms[..n];
-        terms.Sort((a, b) => a.Bound.CompareTo(b.Bound));
+        // Non-essential terms are a prefix of this order. Any set whose bounds sum below the threshold is
+        // valid; to skip the most postings for the bound it spends, the prefix is chosen greedily by
+        // postings per unit of bound (the fractional-knapsack order), long lists with small bounds first.
+        terms.Sort((a, b) => ((double)b.Length * a.Bound).CompareTo((double)a.Length * b.Bound));
         Span<float> prefix = stackalloc float[n + 1];   // prefix[i] = Σ_{j<i} Bound_j
         prefix[0] = 0f;
         for (int i = 0; i < n; i++) prefix[i + 1] = prefix[i] + terms[i].Bound;

@@ -114,6 +114,9 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
                 if (expected.Count > 0) nonEmpty++;
                 SearchAssert.Identical(expected, index.Search(queries[q], k, SearchAlgorithm.Exhaustive), $"{context}, exhaustive, k={k}, query {q}");
                 SearchAssert.Identical(expected, index.Search(queries[q], k, SearchAlgorithm.MaxScore), $"{context}, maxscore, k={k}, query {q}");
+                SearchAssert.Identical(expected, index.Search(queries[q], k, SearchAlgorithm.BlockMax), $"{context}, blockmax, k={k}, query {q}");
+                SearchAssert.Identical(expected, index.Search(queries[q], k, new SearchOptions { Algorithm = SearchAlgorithm.Approximate, Alpha = 1f }),
+                    $"{context}, approximate alpha 1, k={k}, query {q}");
             }
         }
         Assert.True(nonEmpty > 0, "no query matched anything: the comparison would be vacuous");
