@@ -13,9 +13,8 @@ internal sealed class CandidatePool
     private readonly List<(float Score, long Key)> _near = new();
     private int _count;
 
-    public CandidatePool(int k, float margin, float alpha = 1f)
+    public CandidatePool(int k, float margin)
     {
-        Alpha = alpha;
         _scores = new float[k];
         _keys = new long[k];
         Margin = margin;
@@ -24,14 +23,8 @@ internal sealed class CandidatePool
     /// <summary>Bound on |approximate − exact| differences, with safety factor (see <see cref="MaxScoreScorer"/>).</summary>
     public float Margin { get; }
 
-    /// <summary>
-    /// Approximation factor in (0, 1]: pruning treats a document as hopeless when α × its upper bound is
-    /// below the k-th score, i.e. <see cref="Cutoff"/> is divided by α. α = 1 is exact.
-    /// </summary>
-    public float Alpha { get; }
-
-    /// <summary>Candidates scoring below this cannot be in the top-k (−∞ until k are held); exact when α = 1.</summary>
-    public float Cutoff => _count < _scores.Length ? float.NegativeInfinity : (_scores[0] - Margin) / Alpha;
+    /// <summary>Candidates scoring below this cannot be in the exact top-k (−∞ until k are held).</summary>
+    public float Cutoff => _count < _scores.Length ? float.NegativeInfinity : _scores[0] - Margin;
 
     public void Offer(float score, int segment, int ord)
     {

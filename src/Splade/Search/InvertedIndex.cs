@@ -182,11 +182,12 @@ public sealed partial class InvertedIndex : ISparseIndex
     /// <summary>Block-max search hands over to MaxScore when more than 1/BlockMaxGiveUp of a segment's blocks stay above the k-th score after a probe.</summary>
     private const int BlockMaxGiveUp = 16;
 
-    /// <summary>The block-max path alone, never handing over to MaxScore (tests); null when a segment has no block structures.</summary>
+    /// <summary>The block-max path alone, never handing over to MaxScore (tests); null when a segment has no block structures or a weight is negative.</summary>
     internal IReadOnlyList<SearchHit>? SearchBlocksOnly(SparseVector query, int topK, float alpha = 1f)
     {
         var snapshot = _snapshot;
-        return snapshot.AllHaveBlocks ? BlockMaxScorer.Search(snapshot, query, topK, alpha, maxShareInverse: 0) : null;
+        bool usable = snapshot.AllHaveBlocks && !snapshot.HasNegative && query.Values.ToArray().All(v => v >= 0f);
+        return usable ? BlockMaxScorer.Search(snapshot, query, topK, alpha, maxShareInverse: 0) : null;
     }
 
     /// <summary>Blocks scored by the last block-max or approximate search on the calling thread (a measurement aid).</summary>
@@ -194,7 +195,7 @@ public sealed partial class InvertedIndex : ISparseIndex
 
     /// <summary>Searches many queries on <paramref name="threads"/> threads (default: all cores); results in input order.</summary>
     public IReadOnlyList<IReadOnlyList<SearchHit>> SearchBatch(IReadOnlyList<SparseVector> queries, int topK,
-        SearchAlgorithm algorithm = SearchAlgorithm.BlockMax, int? threads = null, CancellationToken cancellationToken = default) =>
+        SearchAlgorithm algorithm = SearchAlgorithm.MaxScore, int? threads = null, CancellationToken cancellationToken = default) =>
         SearchBatch(queries, topK, SearchOptions.For(algorithm), threads, cancellationToken);
 
     /// <summary>Searches many queries on <paramref name="threads"/> threads (default: all cores); results in input order.</summary>

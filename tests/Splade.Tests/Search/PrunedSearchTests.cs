@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 
 namespace Splade.Tests.Search;
 
-/// <summary>MaxScore and exhaustive search against the brute-force twin: same ids, bit-identical scores.</summary>
+/// <summary>MaxScore, block-max and exhaustive search against the brute-force twin: same ids, bit-identical scores.</summary>
 public sealed class PrunedSearchTests(ITestOutputHelper output)
 {
     [Theory]
@@ -85,7 +85,7 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
         index.Commit();
         var queries = gen.Fork(9).Queries(10, 10);
         queries.Add(SparseVector.FromPairs(500, [new(docs[5].Vector.Indices[0], -3f), new(docs[7].Vector.Indices[0], 1f)]));
-        CheckAll(index, docs, queries, "negative");
+        CheckAll(index, docs, queries, "negative", blockPath: false);
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
         for (int q = 0; q < queries.Count; q++) SearchAssert.Identical(single[q], multi[q], $"query {q}");
     }
 
-    private void CheckAll(InvertedIndex index, IReadOnlyList<IndexedDocument> docs, IReadOnlyList<SparseVector> queries, string context)
+    private void CheckAll(InvertedIndex index, IReadOnlyList<IndexedDocument> docs, IReadOnlyList<SparseVector> queries, string context, bool blockPath = true)
     {
         int nonEmpty = 0;
         foreach (int k in new[] { 1, 10, 100 })
@@ -115,6 +115,7 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
                 SearchAssert.Identical(expected, index.Search(queries[q], k, SearchAlgorithm.Exhaustive), $"{context}, exhaustive, k={k}, query {q}");
                 SearchAssert.Identical(expected, index.Search(queries[q], k, SearchAlgorithm.MaxScore), $"{context}, maxscore, k={k}, query {q}");
                 SearchAssert.Identical(expected, index.Search(queries[q], k, SearchAlgorithm.BlockMax), $"{context}, blockmax, k={k}, query {q}");
+                if (blockPath) SearchAssert.Identical(expected, index.SearchBlocksOnly(queries[q], k)!, $"{context}, block path only, k={k}, query {q}");
                 SearchAssert.Identical(expected, index.Search(queries[q], k, new SearchOptions { Algorithm = SearchAlgorithm.Approximate, Alpha = 1f }),
                     $"{context}, approximate alpha 1, k={k}, query {q}");
             }

@@ -33,6 +33,9 @@ internal sealed class BlockIndexData
     public float[] FwdValues { get; private init; } = [];        // [postings]
     public int DenseRows { get; private init; }
 
+    /// <summary>No block structures (block size 0): every section empty.</summary>
+    public static BlockIndexData Empty { get; } = new() { BlockPairOffsets = [0], PairPostStart = [0] };
+
     /// <summary>Quantizes <paramref name="value"/> upward on the 255-step scale of <paramref name="termMax"/>.</summary>
     public static byte Quantize(float value, float termMax)
     {

@@ -57,7 +57,7 @@ internal sealed unsafe class Segment : IDisposable
         CheckRange(_offIdOffsets, 8L * (DocCount + 1));
         if (HasTexts) CheckRange(_offTextOffsets, 8L * (DocCount + 1));
         if (TermOffsets[Dimension] != PostingCount) throw Corrupt("term offsets do not add up to the posting count");
-        if (Version >= 2)
+        if (Version >= 2 && I32(SegmentFormat.OffBlockSize) != 0)
         {
             BlockSize = I32(SegmentFormat.OffBlockSize);
             BlockCount = I32(SegmentFormat.OffBlockCount);

@@ -82,7 +82,8 @@ internal static class SegmentFormat
             offTextOffsets = Place(8L * (n + 1));
             offTextBytes = Place(textBytes!.Length);
         }
-        var blocks = BlockIndexData.Build(data, termMax, blockSize);
+        // Block size 0: no block structures (the segment is searched without block-max pruning).
+        var blocks = blockSize == 0 ? BlockIndexData.Empty : BlockIndexData.Build(data, termMax, blockSize);
         long offBlockTable = Place(8L * BlockTableLongs);
         long offUbDenseRow = Place(4L * dim);
         long offUbDense = Place(blocks.UbDense.LongLength);
