@@ -15,11 +15,14 @@ internal sealed class BenchSearchCommand : ICommand
     public string Usage => """
         Usage: splade bench-search [--docs N[,N...]] [--queries Q] [--top-k K] [--doc-nnz 150] [--query-nnz 30]
                                    [--seed S] [--threads T] [--alpha A[,A...]] [--block-size B] [--index DIR] [--commit-every N]
+                                   [--qps-seconds S]
           For each size N: generates N documents and Q queries (terms ~ 1/(rank+40) over a random permutation of
           30522 ids, weights uniform in (0, 2.5)), builds an index (in DIR/N or a temporary folder), checks that every
           exact algorithm returns the exhaustive result (an index already in DIR/N is reused, its build not timed) (ids and scores), and prints build docs/s, bytes per posting,
           single-thread p50/p99 latency, the p50 ratio to the exhaustive baseline, QPS on T threads (default 2)
           and, for the approximate mode at each alpha (default 0.9,0.8,0.7), recall@K against the exact top-K.
+          --block-size B: documents per block of the block-max structures (default 64; 0 writes none).
+          --qps-seconds S: how long each QPS measurement repeats the queries (default 1.5; 0 = one pass).
           Ends with a markdown table of all sizes.
         """;
 
@@ -34,9 +37,10 @@ internal sealed class BenchSearchCommand : ICommand
         int queryNnz = args.GetInt("query-nnz", 1) ?? 30;
         int seed = args.GetInt("seed") ?? 42;
         int threads = args.GetInt("threads", 1) ?? 2;
-        int blockSize = args.GetInt("block-size", 1) ?? 64;
+        int blockSize = args.GetInt("block-size", 0) ?? 64;
         var alphas = ParseList(args.Get("alpha") ?? "0.9,0.8,0.7", "alpha", s => float.Parse(s, CultureInfo.InvariantCulture));
         int? commitEvery = args.GetInt("commit-every", 1);
+        double qpsSeconds = args.GetInt("qps-seconds", 0) ?? 1.5;
         string? root = args.Get("index");
         args.ThrowOnUnused();
         if (sizes.Any(n => n < 1)) throw new CliException("--docs: every size must be positive.");
@@ -64,7 +68,7 @@ internal sealed class BenchSearchCommand : ICommand
 
                 var exact = queries.Select(q => reader.Search(q, k, SearchAlgorithm.Exhaustive)).ToList();
                 var (ex50, ex99) = Latency(reader, queries, k, SearchOptions.For(SearchAlgorithm.Exhaustive), out _);
-                rows.Add(new Row(docs, "exhaustive", ex50, ex99, 1, Qps(reader, queries, k, SearchOptions.For(SearchAlgorithm.Exhaustive), threads), "exact", double.NaN));
+                rows.Add(new Row(docs, "exhaustive", ex50, ex99, 1, Qps(reader, queries, k, SearchOptions.For(SearchAlgorithm.Exhaustive), threads, qpsSeconds), "exact", double.NaN));
                 foreach (var algorithm in new[] { SearchAlgorithm.MaxScore, SearchAlgorithm.BlockMax })
                 {
                     var options = SearchOptions.For(algorithm);
@@ -72,7 +76,7 @@ internal sealed class BenchSearchCommand : ICommand
                     allExact &= differ == 0;
                     var (p50, p99) = Latency(reader, queries, k, options, out double blocks);
                     rows.Add(new Row(docs, algorithm == SearchAlgorithm.MaxScore ? "maxscore" : "blockmax", p50, p99, ex50 / p50,
-                        Qps(reader, queries, k, options, threads), differ == 0 ? "exact (0 differ)" : $"{differ} DIFFER", algorithm == SearchAlgorithm.BlockMax ? blocks : double.NaN));
+                        Qps(reader, queries, k, options, threads, qpsSeconds), differ == 0 ? "exact (0 differ)" : $"{differ} DIFFER", algorithm == SearchAlgorithm.BlockMax ? blocks : double.NaN));
                 }
                 foreach (float alpha in alphas)
                 {
@@ -80,7 +84,7 @@ internal sealed class BenchSearchCommand : ICommand
                     double recall = queries.Select((q, i) => Recall(reader.Search(q, k, options), exact[i])).Average();
                     var (p50, p99) = Latency(reader, queries, k, options, out double blocks);
                     rows.Add(new Row(docs, $"approximate α={alpha.ToString(CultureInfo.InvariantCulture)}", p50, p99, ex50 / p50,
-                        Qps(reader, queries, k, options, threads), $"recall@{k} {recall:F4}", blocks));
+                        Qps(reader, queries, k, options, threads, qpsSeconds), $"recall@{k} {recall:F4}", blocks));
                 }
                 foreach (var r in rows.Where(r => r.Docs == docs))
                     w.WriteLine($"{r.Algorithm,-18} p50 {r.P50,8:F3} ms  p99 {r.P99,8:F3} ms  x{r.Ratio,6:F2}  QPS({threads}t) {r.Qps,8:F0}  {r.Quality}");
@@ -160,11 +164,11 @@ internal sealed class BenchSearchCommand : ICommand
         return (times[(int)(0.5 * (times.Count - 1))], times[(int)Math.Ceiling(0.99 * (times.Count - 1))]);
     }
 
-    private static double Qps(InvertedIndex index, List<SparseVector> queries, int k, SearchOptions options, int threads)
+    private static double Qps(InvertedIndex index, List<SparseVector> queries, int k, SearchOptions options, int threads, double seconds)
     {
         var sw = Stopwatch.StartNew();
         int rounds = 0;
-        while (sw.Elapsed.TotalSeconds < 1.5 || rounds == 0)
+        while (sw.Elapsed.TotalSeconds < seconds || rounds == 0)
         {
             index.SearchBatch(queries, k, options, threads);
             rounds++;

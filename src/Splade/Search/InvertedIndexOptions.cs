@@ -22,11 +22,14 @@ public sealed class InvertedIndexOptions
     public bool StoreTexts { get; init; } = true;
 
     /// <summary>
-    /// Documents per block of the block-max structures written with each new segment (default 64,
-    /// at most 256; 0 writes none, which saves about 11 bytes per posting and build time): smaller blocks give
-    /// tighter bounds for <see cref="SearchAlgorithm.BlockMax"/> and cost more bound computation per query.
+    /// Documents per block of the block-max structures written with each new segment, at most 256
+    /// (64 is a good start); 0, the default, writes none. They cost about 11 bytes per posting and
+    /// 2.5 times the build time (1M synthetic documents: 8.1 → 19.2 bytes per posting, 240k → 90k
+    /// documents/s) and only pay off when documents in a block share terms; without them
+    /// <see cref="SearchAlgorithm.BlockMax"/> runs as MaxScore. Smaller blocks give tighter bounds and
+    /// cost more bound computation per query.
     /// </summary>
-    public int BlockSize { get; init; } = Storage.SegmentFormat.DefaultBlockSize;
+    public int BlockSize { get; init; }
 
     /// <summary>Called before every write chunk, fsync, rename and delete (crash simulation in tests).</summary>
     internal Action<string>? IoHook { get; init; }

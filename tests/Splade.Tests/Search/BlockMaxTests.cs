@@ -122,7 +122,7 @@ public sealed class BlockMaxTests(ITestOutputHelper output)
         var docs = gen.Documents(20000, nonZeros: 60);
         var byId = docs.ToDictionary(d => d.Id);
         using var dir = new TempDirectory();
-        using var index = InvertedIndex.Create(dir.Path, gen.Dimension);
+        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, new InvertedIndexOptions { BlockSize = 64 });
         index.Upsert(docs);
         index.Commit();
         double recall = 0;
@@ -155,7 +155,7 @@ public sealed class BlockMaxTests(ITestOutputHelper output)
         var docs = gen.Documents(500, nonZeros: 20);
         var queries = gen.Fork(13).Queries(10, 8);
         using var dir = new TempDirectory();
-        using (var index = InvertedIndex.Create(dir.Path, gen.Dimension))
+        using (var index = InvertedIndex.Create(dir.Path, gen.Dimension, new InvertedIndexOptions { BlockSize = 64 }))
         {
             index.Upsert(docs);
             index.Commit();
@@ -181,7 +181,7 @@ public sealed class BlockMaxTests(ITestOutputHelper output)
         using var withBlocks = new TempDirectory();
         using var without = new TempDirectory();
         using var a = InvertedIndex.Create(withBlocks.Path, gen.Dimension, new InvertedIndexOptions { BlockSize = 64 });
-        using var b = InvertedIndex.Create(without.Path, gen.Dimension, new InvertedIndexOptions { BlockSize = 0 });
+        using var b = InvertedIndex.Create(without.Path, gen.Dimension);   // default: no block structures
         foreach (var index in new[] { a, b }) { index.Upsert(docs); index.Commit(); }
         Assert.True(b.SegmentBytes < a.SegmentBytes, $"{b.SegmentBytes} bytes without blocks, {a.SegmentBytes} with");
         foreach (var q in gen.Fork(15).Queries(10, 8))

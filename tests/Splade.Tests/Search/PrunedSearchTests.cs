@@ -7,6 +7,8 @@ namespace Splade.Tests.Search;
 /// <summary>MaxScore, block-max and exhaustive search against the brute-force twin: same ids, bit-identical scores.</summary>
 public sealed class PrunedSearchTests(ITestOutputHelper output)
 {
+    private static readonly InvertedIndexOptions Blocks = new() { BlockSize = 64 };
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(2, 7)]
@@ -23,7 +25,7 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
         queries.Add(SparseVector.Empty(gen.Dimension));
         queries.Add(docs[0].Vector);
         using var dir = new TempDirectory();
-        using var index = InvertedIndex.Create(dir.Path, gen.Dimension);
+        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, Blocks);
         index.Upsert(docs);
         index.Commit();
         CheckAll(index, docs, queries, $"seed {seed}, {docCount} docs");
@@ -35,7 +37,7 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
         var gen = new SyntheticSparseData(11);
         var docs = gen.Documents(6000, nonZeros: 60);
         using var dir = new TempDirectory();
-        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, new InvertedIndexOptions { MaxSegments = 0 });
+        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, new InvertedIndexOptions { MaxSegments = 0, BlockSize = 64 });
         for (int part = 0; part < 4; part++)
         {
             index.Upsert(docs.Skip(part * 1500).Take(1500).ToList());
@@ -80,7 +82,7 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
         var docs = gen.Documents(800, nonZeros: 20);
         docs[5] = docs[5] with { Vector = SparseVector.FromPairs(500, [new(docs[5].Vector.Indices[0], -1f), new(docs[5].Vector.Indices[1], 2f)]) };
         using var dir = new TempDirectory();
-        using var index = InvertedIndex.Create(dir.Path, 500);
+        using var index = InvertedIndex.Create(dir.Path, 500, Blocks);
         index.Upsert(docs);
         index.Commit();
         var queries = gen.Fork(9).Queries(10, 10);
@@ -95,7 +97,7 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
         var docs = gen.Documents(5000);
         var queries = gen.Fork(22).Queries(64);
         using var dir = new TempDirectory();
-        using var index = InvertedIndex.Create(dir.Path, gen.Dimension);
+        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, Blocks);
         index.Upsert(docs);
         index.Commit();
         var single = index.SearchBatch(queries, 10, threads: 1);

@@ -30,7 +30,6 @@ internal static class SegmentFormat
     public const int Version = 2;
     public const int MinVersion = 1;
     public const int BlockTableLongs = 13;
-    public const int DefaultBlockSize = 64;
     public static ReadOnlySpan<byte> Magic => "SPLDSEG1"u8;
     public static ReadOnlySpan<byte> FooterMagic => "SEGE"u8;
 
@@ -44,7 +43,7 @@ internal static class SegmentFormat
         OffBlockSize = 104, OffBlockCount = 108, OffBlockTable = 112;
 
     /// <summary>Writes <paramref name="data"/> to a new file; returns its length and CRC.</summary>
-    public static (long Length, uint Crc) Write(string path, SegmentData data, DurableIo io, int blockSize = DefaultBlockSize)
+    public static (long Length, uint Crc) Write(string path, SegmentData data, DurableIo io, int blockSize = 0)
     {
         string name = Path.GetFileName(path);
         int dim = data.Dimension, n = data.DocCount;
