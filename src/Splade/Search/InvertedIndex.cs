@@ -167,13 +167,14 @@ public sealed partial class InvertedIndex : ISparseIndex
         foreach (float v in query.Values) nonNegative &= v >= 0f;
         var algorithm = options.Algorithm;
         if (!nonNegative) algorithm = SearchAlgorithm.Exhaustive;
-        else if (algorithm is SearchAlgorithm.BlockMax or SearchAlgorithm.Approximate && !snapshot.AllHaveBlocks) algorithm = SearchAlgorithm.MaxScore;
+        // Without block structures, block-max search runs as MaxScore (with the same alpha when approximate).
+        bool blocks = snapshot.AllHaveBlocks;
         return algorithm switch
         {
             SearchAlgorithm.MaxScore => MaxScoreScorer.Search(snapshot, query, topK),
-            SearchAlgorithm.BlockMax => BlockMaxScorer.Search(snapshot, query, topK, 1f, BlockMaxGiveUp)
+            SearchAlgorithm.BlockMax => (blocks ? BlockMaxScorer.Search(snapshot, query, topK, 1f, BlockMaxGiveUp) : null)
                 ?? MaxScoreScorer.Search(snapshot, query, topK),
-            SearchAlgorithm.Approximate => BlockMaxScorer.Search(snapshot, query, topK, options.Alpha, BlockMaxGiveUp)
+            SearchAlgorithm.Approximate => (blocks ? BlockMaxScorer.Search(snapshot, query, topK, options.Alpha, BlockMaxGiveUp) : null)
                 ?? MaxScoreScorer.Search(snapshot, query, topK, options.Alpha),
             _ => ExhaustiveScorer.Search(snapshot, query, topK),
         };

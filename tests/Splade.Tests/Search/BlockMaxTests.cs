@@ -115,14 +115,16 @@ public sealed class BlockMaxTests(ITestOutputHelper output)
         foreach (var q in queries) SearchAssert.Identical(BruteForceSearch.Search(liveDocs, q, 10), index.SearchBlocksOnly(q, 10)!, "after merge");
     }
 
-    [Fact]
-    public void Approximate_ReturnsExactScoresOfRealDocuments_AndAlphaOneIsExact()
+    [Theory]
+    [InlineData(64)]
+    [InlineData(0)]
+    public void Approximate_ReturnsExactScoresOfRealDocuments_AndAlphaOneIsExact(int blockSize)
     {
         var gen = new SyntheticSparseData(8);
         var docs = gen.Documents(20000, nonZeros: 60);
         var byId = docs.ToDictionary(d => d.Id);
         using var dir = new TempDirectory();
-        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, new InvertedIndexOptions { BlockSize = 64 });
+        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, new InvertedIndexOptions { BlockSize = blockSize });
         index.Upsert(docs);
         index.Commit();
         double recall = 0;
@@ -143,7 +145,8 @@ public sealed class BlockMaxTests(ITestOutputHelper output)
                 if (alpha == 0.8f) recall += exact.Count(e => hits.Any(h => h.Id == e.Id)) / (double)exact.Count;
             }
         }
-        output.WriteLine($"approximate alpha 0.8: recall@10 {recall / queries.Count:F3}");
+        output.WriteLine($"block size {blockSize}, approximate alpha 0.8: recall@10 {recall / queries.Count:F3}");
+        Assert.True(recall / queries.Count >= 0.9, $"recall@10 {recall / queries.Count:F3} at alpha 0.8");
         Assert.Throws<ArgumentOutOfRangeException>(() => index.Search(queries[0], 10, new SearchOptions { Algorithm = SearchAlgorithm.Approximate, Alpha = 0f }));
         Assert.Throws<ArgumentOutOfRangeException>(() => index.Search(queries[0], 10, new SearchOptions { Algorithm = SearchAlgorithm.Approximate, Alpha = 1.5f }));
     }
@@ -164,8 +167,8 @@ public sealed class BlockMaxTests(ITestOutputHelper output)
         using (var index = InvertedIndex.Open(dir.Path, new InvertedIndexOptions { ReadOnly = true }))
         {
             Assert.Null(index.SearchBlocksOnly(queries[0], 10));   // no block structures read from a version-1 file
-            foreach (var algorithm in new[] { SearchAlgorithm.BlockMax, SearchAlgorithm.Approximate, SearchAlgorithm.MaxScore })
-                foreach (var q in queries) SearchAssert.Identical(BruteForceSearch.Search(docs, q, 10), index.Search(q, 10, algorithm), $"version 1, {algorithm}");
+            foreach (var options in new[] { SearchOptions.For(SearchAlgorithm.BlockMax), SearchOptions.For(SearchAlgorithm.MaxScore), new SearchOptions { Algorithm = SearchAlgorithm.Approximate, Alpha = 1f } })
+                foreach (var q in queries) SearchAssert.Identical(BruteForceSearch.Search(docs, q, 10), index.Search(q, 10, options), $"version 1, {options.Algorithm}");
         }
         SetSegmentVersion(dir.Path, 99);
         var e = Assert.Throws<InvalidDataException>(() => InvertedIndex.Open(dir.Path, new InvertedIndexOptions { ReadOnly = true }));
