@@ -1,122 +1,190 @@
 using System.Diagnostics;
 using System.Globalization;
 using Splade.Search;
+using Splade.Sparse;
 
 namespace Splade.Cli.Commands;
 
-/// <summary>`splade bench-search`: build an index of synthetic SPLADE-like vectors and time exact top-k search.</summary>
+/// <summary>`splade bench-search`: build indexes of synthetic SPLADE-like vectors and time every search algorithm side by side.</summary>
 internal sealed class BenchSearchCommand : ICommand
 {
     public string Name => "bench-search";
 
-    public string Summary => "Measure index build and exact top-k search on synthetic SPLADE-like vectors.";
+    public string Summary => "Measure index build and top-k search (exhaustive, MaxScore, block-max, approximate) on synthetic SPLADE-like vectors.";
 
     public string Usage => """
-        Usage: splade bench-search [--docs N] [--queries Q] [--top-k K] [--doc-nnz 150] [--query-nnz 30]
-                                   [--seed S] [--threads T] [--index DIR] [--commit-every N]
-          Generates N documents and Q queries (terms ~ 1/(rank+40) over a random permutation of 30522 ids,
-          weights uniform in (0, 2.5)), builds an index (in DIR or a temporary folder), checks that pruned
-          and exhaustive results are identical, and prints build docs/s, bytes per posting, single-thread
-          p50/p99 latency of MaxScore vs the exhaustive baseline, and multi-threaded QPS.
+        Usage: splade bench-search [--docs N[,N...]] [--queries Q] [--top-k K] [--doc-nnz 150] [--query-nnz 30]
+                                   [--seed S] [--threads T] [--alpha A[,A...]] [--block-size B] [--index DIR] [--commit-every N]
+                                   [--qps-seconds S]
+          For each size N: generates N documents and Q queries (terms ~ 1/(rank+40) over a random permutation of
+          30522 ids, weights uniform in (0, 2.5)), builds an index (in DIR/N or a temporary folder), checks that every
+          exact algorithm returns the exhaustive result (an index already in DIR/N is reused, its build not timed) (ids and scores), and prints build docs/s, bytes per posting,
+          single-thread p50/p99 latency, the p50 ratio to the exhaustive baseline, QPS on T threads (default 2)
+          and, for the approximate mode at each alpha (default 0.9,0.8,0.7), recall@K against the exact top-K.
+          --block-size B: documents per block of the block-max structures (default 64; 0 writes none).
+          --qps-seconds S: how long each QPS measurement repeats the queries (default 1.5; 0 = one pass).
+          Ends with a markdown table of all sizes.
         """;
+
+    private sealed record Row(int Docs, string Algorithm, double P50, double P99, double Ratio, double Qps, string Quality, double BlocksScored);
 
     public Task<int> RunAsync(CommandArgs args, CliContext context, CancellationToken cancellationToken)
     {
-        int docs = args.GetInt("docs", 1) ?? 100_000;
+        var sizes = ParseList(args.Get("docs") ?? "100000", "docs", s => int.Parse(s, CultureInfo.InvariantCulture));
         int queryCount = args.GetInt("queries", 1) ?? 200;
         int k = args.GetInt("top-k", 1) ?? 10;
         int docNnz = args.GetInt("doc-nnz", 1) ?? 150;
         int queryNnz = args.GetInt("query-nnz", 1) ?? 30;
         int seed = args.GetInt("seed") ?? 42;
-        int threads = args.GetInt("threads", 1) ?? Environment.ProcessorCount;
-        int commitEvery = args.GetInt("commit-every", 1) ?? docs;
-        string? dir = args.Get("index");
+        int threads = args.GetInt("threads", 1) ?? 2;
+        int blockSize = args.GetInt("block-size", 0) ?? 64;
+        var alphas = ParseList(args.Get("alpha") ?? "0.9,0.8,0.7", "alpha", s => float.Parse(s, CultureInfo.InvariantCulture));
+        int? commitEvery = args.GetInt("commit-every", 1);
+        double qpsSeconds = args.GetInt("qps-seconds", 0) ?? 1.5;
+        string? root = args.Get("index");
         args.ThrowOnUnused();
+        if (sizes.Any(n => n < 1)) throw new CliException("--docs: every size must be positive.");
+        if (alphas.Any(a => !(a > 0f && a <= 1f))) throw new CliException("--alpha: every value must be in (0, 1].");
+        if (blockSize > 256) throw new CliException("--block-size: at most 256.");
         var w = context.Stdout;
 
-        bool temporary = dir is null;
-        dir ??= Path.Combine(Path.GetTempPath(), $"splade-bench-{Guid.NewGuid():N}");
-        if (InvertedIndex.Exists(dir)) throw new CliException($"--index {dir} already holds an index; give an empty folder.");
-        try
+        var rows = new List<Row>();
+        var builds = new List<(int Docs, double DocsPerSecond, double BytesPerPosting, long Bytes)>();
+        bool allExact = true;
+        foreach (int docs in sizes)
         {
-            var gen = new SyntheticSparseData(seed);
-            var queries = gen.Fork(seed + 1).Queries(queryCount, queryNnz);
-            var sw = Stopwatch.StartNew();
-            var genTime = TimeSpan.Zero;
-            var buildTime = TimeSpan.Zero;
-            using (var index = InvertedIndex.Create(dir, gen.Dimension, new InvertedIndexOptions { MaxSegments = 0 }))
+            string dir = root is null ? Path.Combine(Path.GetTempPath(), $"splade-bench-{Guid.NewGuid():N}") : Path.Combine(root, docs.ToString(CultureInfo.InvariantCulture));
+            bool reuse = InvertedIndex.Exists(dir);
+            try
             {
-                for (int done = 0; done < docs; done += commitEvery)
+                var gen = new SyntheticSparseData(seed);
+                var queries = gen.Fork(seed + 1).Queries(queryCount, queryNnz);
+                // An index left in DIR/N by an earlier run with the same settings is reused (build not re-measured).
+                double docsPerSecond = reuse ? double.NaN : Build(dir, gen, docs, docNnz, commitEvery ?? docs, blockSize, context, cancellationToken).DocsPerSecond;
+                using var reader = InvertedIndex.Open(dir, new InvertedIndexOptions { ReadOnly = true });
+                double bytesPerPosting = (double)reader.SegmentBytes / reader.PostingCount;
+                builds.Add((docs, docsPerSecond, bytesPerPosting, reader.SegmentBytes));
+                w.WriteLine($"## {docs} documents: build {docsPerSecond:F0} docs/s, {reader.PostingCount} postings, {reader.SegmentBytes} bytes = {bytesPerPosting:F2} bytes/posting");
+
+                var exact = queries.Select(q => reader.Search(q, k, SearchAlgorithm.Exhaustive)).ToList();
+                var (ex50, ex99) = Latency(reader, queries, k, SearchOptions.For(SearchAlgorithm.Exhaustive), out _);
+                rows.Add(new Row(docs, "exhaustive", ex50, ex99, 1, Qps(reader, queries, k, SearchOptions.For(SearchAlgorithm.Exhaustive), threads, qpsSeconds), "exact", double.NaN));
+                foreach (var algorithm in new[] { SearchAlgorithm.MaxScore, SearchAlgorithm.BlockMax })
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    sw.Restart();
-                    var batch = gen.Documents(Math.Min(commitEvery, docs - done), docNnz);
-                    batch = batch.Select((d, i) => d with { Id = "d" + (done + i).ToString(CultureInfo.InvariantCulture) }).ToList();
-                    genTime += sw.Elapsed;
-                    sw.Restart();
-                    index.Upsert(batch);
-                    index.Commit();
-                    buildTime += sw.Elapsed;
-                    context.Stderr.WriteLine($"indexed {done + batch.Count}/{docs}");
+                    var options = SearchOptions.For(algorithm);
+                    int differ = queries.Select((q, i) => Same(reader.Search(q, k, options), exact[i]) ? 0 : 1).Sum();
+                    allExact &= differ == 0;
+                    var (p50, p99) = Latency(reader, queries, k, options, out double blocks);
+                    rows.Add(new Row(docs, algorithm == SearchAlgorithm.MaxScore ? "maxscore" : "blockmax", p50, p99, ex50 / p50,
+                        Qps(reader, queries, k, options, threads, qpsSeconds), differ == 0 ? "exact (0 differ)" : $"{differ} DIFFER", algorithm == SearchAlgorithm.BlockMax ? blocks : double.NaN));
                 }
-                if (index.SegmentCount > 1)
+                foreach (float alpha in alphas)
                 {
-                    sw.Restart();
-                    index.Merge();
-                    w.WriteLine($"merge to 1 segment: {sw.Elapsed.TotalSeconds:F2} s");
+                    var options = new SearchOptions { Algorithm = SearchAlgorithm.Approximate, Alpha = alpha };
+                    double recall = queries.Select((q, i) => Recall(reader.Search(q, k, options), exact[i])).Average();
+                    var (p50, p99) = Latency(reader, queries, k, options, out double blocks);
+                    rows.Add(new Row(docs, $"approximate α={alpha.ToString(CultureInfo.InvariantCulture)}", p50, p99, ex50 / p50,
+                        Qps(reader, queries, k, options, threads, qpsSeconds), $"recall@{k} {recall:F4}", blocks));
                 }
+                foreach (var r in rows.Where(r => r.Docs == docs))
+                    w.WriteLine($"{r.Algorithm,-18} p50 {r.P50,8:F3} ms  p99 {r.P99,8:F3} ms  x{r.Ratio,6:F2}  QPS({threads}t) {r.Qps,8:F0}  {r.Quality}");
             }
-            w.WriteLine($"documents: {docs}, doc nnz {docNnz}, queries {queryCount} x nnz {queryNnz}, top-{k}, seed {seed}");
-            w.WriteLine($"generation: {genTime.TotalSeconds:F2} s; build (upsert + commit, fsync): {buildTime.TotalSeconds:F2} s = {docs / buildTime.TotalSeconds:F0} docs/s");
-
-            sw.Restart();
-            using var reader = InvertedIndex.Open(dir, new InvertedIndexOptions { ReadOnly = true });
-            w.WriteLine($"open with CRC verification: {sw.Elapsed.TotalMilliseconds:F0} ms");
-            w.WriteLine($"postings: {reader.PostingCount}, segment bytes: {reader.SegmentBytes}, bytes/posting: {(double)reader.SegmentBytes / reader.PostingCount:F2}");
-
-            // Warm-up and equality check.
-            int mismatches = 0;
-            foreach (var q in queries)
+            finally
             {
-                var a = reader.Search(q, k, SearchAlgorithm.MaxScore);
-                var b = reader.Search(q, k, SearchAlgorithm.Exhaustive);
-                if (a.Count != b.Count || a.Zip(b).Any(p => p.First.Id != p.Second.Id || p.First.Score != p.Second.Score)) mismatches++;
+                if (root is null) try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
             }
-            w.WriteLine($"pruned vs exhaustive: {mismatches} of {queries.Count} queries differ");
-
-            var (ex50, ex99) = Latency(reader, queries, k, SearchAlgorithm.Exhaustive);
-            var (ms50, ms99) = Latency(reader, queries, k, SearchAlgorithm.MaxScore);
-            w.WriteLine($"single thread exhaustive: p50 {ex50:F3} ms, p99 {ex99:F3} ms");
-            w.WriteLine($"single thread maxscore:   p50 {ms50:F3} ms, p99 {ms99:F3} ms  (p50 speed-up {ex50 / ms50:F2}x, p99 {ex99 / ms99:F2}x)");
-            foreach (var algorithm in new[] { SearchAlgorithm.MaxScore, SearchAlgorithm.Exhaustive })
-            {
-                sw.Restart();
-                int rounds = 0;
-                while (sw.Elapsed.TotalSeconds < 2 || rounds == 0)
-                {
-                    reader.SearchBatch(queries, k, algorithm, threads, cancellationToken);
-                    rounds++;
-                }
-                w.WriteLine($"{algorithm} QPS on {threads} threads: {rounds * queries.Count / sw.Elapsed.TotalSeconds:F0}");
-            }
-            return Task.FromResult(mismatches == 0 ? 0 : 1);
         }
-        finally
-        {
-            if (temporary) try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
-        }
+
+        w.WriteLine();
+        w.WriteLine($"Synthetic SPLADE-like data: doc nnz {docNnz}, query nnz {queryNnz}, {queryCount} queries, top-{k}, seed {seed}, block size {blockSize}; latency on 1 thread, QPS on {threads} threads.");
+        w.WriteLine();
+        w.WriteLine("| docs | build docs/s | bytes/posting |");
+        w.WriteLine("|---:|---:|---:|");
+        foreach (var b in builds) w.WriteLine($"| {b.Docs} | {b.DocsPerSecond:F0} | {b.BytesPerPosting:F2} |");
+        w.WriteLine();
+        w.WriteLine($"| docs | algorithm | p50 ms | p99 ms | p50 speed-up vs exhaustive | QPS {threads} threads | result | blocks scored (mean) |");
+        w.WriteLine("|---:|---|---:|---:|---:|---:|---|---:|");
+        foreach (var r in rows)
+            w.WriteLine($"| {r.Docs} | {r.Algorithm} | {r.P50:F3} | {r.P99:F3} | {r.Ratio:F2}x | {r.Qps:F0} | {r.Quality} | {(double.IsNaN(r.BlocksScored) ? "" : r.BlocksScored.ToString("F0", CultureInfo.InvariantCulture))} |");
+        return Task.FromResult(allExact ? 0 : 1);
     }
 
-    private static (double P50, double P99) Latency(InvertedIndex index, List<Splade.Sparse.SparseVector> queries, int k, SearchAlgorithm algorithm)
+    private static (double DocsPerSecond, TimeSpan Build) Build(string dir, SyntheticSparseData gen, int docs, int docNnz, int commitEvery, int blockSize,
+        CliContext context, CancellationToken cancellationToken)
     {
+        var build = TimeSpan.Zero;
+        var sw = new Stopwatch();
+        using var index = InvertedIndex.Create(dir, gen.Dimension, new InvertedIndexOptions { MaxSegments = 0, BlockSize = blockSize });
+        for (int done = 0; done < docs; done += commitEvery)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int count = Math.Min(commitEvery, docs - done);
+            var batch = gen.Documents(count, docNnz, idPrefix: "d");
+            for (int i = 0; i < batch.Count; i++) batch[i] = batch[i] with { Id = "d" + (done + i).ToString(CultureInfo.InvariantCulture) };
+            sw.Restart();
+            index.Upsert(batch);
+            index.Commit();
+            build += sw.Elapsed;
+            context.Stderr.WriteLine($"indexed {done + count}/{docs}");
+        }
+        if (index.SegmentCount > 1)
+        {
+            sw.Restart();
+            index.Merge();
+            build += sw.Elapsed;
+        }
+        return (docs / build.TotalSeconds, build);
+    }
+
+    private static bool Same(IReadOnlyList<SearchHit> a, IReadOnlyList<SearchHit> b) =>
+        a.Count == b.Count && a.Zip(b).All(p => p.First.Id == p.Second.Id && BitConverter.SingleToInt32Bits(p.First.Score) == BitConverter.SingleToInt32Bits(p.Second.Score));
+
+    /// <summary>|approximate ∩ exact| / |exact| (1 when the exact list is empty).</summary>
+    private static double Recall(IReadOnlyList<SearchHit> approximate, IReadOnlyList<SearchHit> exact)
+    {
+        if (exact.Count == 0) return 1;
+        var ids = new HashSet<string>(approximate.Select(h => h.Id), StringComparer.Ordinal);
+        return exact.Count(h => ids.Contains(h.Id)) / (double)exact.Count;
+    }
+
+    private static (double P50, double P99) Latency(InvertedIndex index, List<SparseVector> queries, int k, SearchOptions options, out double meanBlocks)
+    {
+        foreach (var q in queries.Take(20)) index.Search(q, k, options);   // warm-up (JIT, page cache)
         var times = new List<double>();
+        long blocks = 0;
         foreach (var q in queries)
         {
             long t0 = Stopwatch.GetTimestamp();
-            index.Search(q, k, algorithm);
+            index.Search(q, k, options);
             times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            blocks += InvertedIndex.LastBlocksScored;
         }
+        meanBlocks = (double)blocks / queries.Count;
         times.Sort();
         return (times[(int)(0.5 * (times.Count - 1))], times[(int)Math.Ceiling(0.99 * (times.Count - 1))]);
+    }
+
+    private static double Qps(InvertedIndex index, List<SparseVector> queries, int k, SearchOptions options, int threads, double seconds)
+    {
+        var sw = Stopwatch.StartNew();
+        int rounds = 0;
+        while (sw.Elapsed.TotalSeconds < seconds || rounds == 0)
+        {
+            index.SearchBatch(queries, k, options, threads);
+            rounds++;
+        }
+        return rounds * queries.Count / sw.Elapsed.TotalSeconds;
+    }
+
+    private static List<T> ParseList<T>(string text, string option, Func<string, T> parse)
+    {
+        try
+        {
+            return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(parse).ToList();
+        }
+        catch (FormatException)
+        {
+            throw new CliException($"--{option}: expected a comma-separated list, got '{text}'.");
+        }
     }
 }

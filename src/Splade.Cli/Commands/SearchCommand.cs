@@ -16,7 +16,7 @@ internal sealed class SearchCommand : ICommand
                splade search --index DIR [--model ...] --queries queries.jsonl --output run.trec [--top-k 100]
           --model      defaults to the model recorded when the index was built
           --queries    JSON lines {"_id", "text"}; the run is written in the TREC format
-          --algorithm  maxscore (default) or exhaustive; both exact
+          --algorithm  maxscore (default), blockmax or exhaustive (all exact), or approximate (alpha 0.9)
           --threads N  search threads for a query file
           --backend URL  search a PostgreSQL + pgvector table instead (needs --model; --table NAME,
                          --approximate [--ef-search N] for the HNSW index)
@@ -39,7 +39,9 @@ internal sealed class SearchCommand : ICommand
         {
             "maxscore" => SearchAlgorithm.MaxScore,
             "exhaustive" => SearchAlgorithm.Exhaustive,
-            _ => throw new CliException($"--algorithm: expected maxscore or exhaustive, got '{algorithmName}'."),
+            "blockmax" => SearchAlgorithm.BlockMax,
+            "approximate" => SearchAlgorithm.Approximate,
+            _ => throw new CliException($"--algorithm: expected maxscore, blockmax, approximate or exhaustive, got '{algorithmName}'."),
         };
         if (!InvertedIndex.Exists(indexDir)) throw new CliException($"'{indexDir}' is not an index.");
         var encoder = IndexFolder.EncoderForSearch(indexDir, model, threads);

@@ -11,12 +11,15 @@ internal sealed class IndexSnapshot
         Generation = generation;
         Segments = segments;
         Deletions = deletions;
+        bool allBlocks = true;
         for (int i = 0; i < segments.Length; i++)
         {
             LiveCount += segments[i].DocCount - (deletions[i]?.Count ?? 0);
             HasNegative |= segments[i].HasNegative;
             MaxSegmentDocs = Math.Max(MaxSegmentDocs, segments[i].DocCount);
+            allBlocks &= segments[i].HasBlocks;
         }
+        AllHaveBlocks = allBlocks;
     }
 
     public int Dimension { get; }
@@ -26,6 +29,9 @@ internal sealed class IndexSnapshot
     public long LiveCount { get; }
     public bool HasNegative { get; }
     public int MaxSegmentDocs { get; }
+
+    /// <summary>True when every segment carries block-max structures.</summary>
+    public bool AllHaveBlocks { get; }
 
     public bool IsLive(int segment, int ord) => Deletions[segment] is not { } d || !d.IsDeleted(ord);
 

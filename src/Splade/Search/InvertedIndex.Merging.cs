@@ -74,7 +74,7 @@ public sealed partial class InvertedIndex
         {
             if (data.DocCount > 0)
             {
-                (_, mergedCrc) = SegmentFormat.Write(path, data, _io);
+                (_, mergedCrc) = SegmentFormat.Write(path, data, _io, _options.BlockSize);
                 merged = Segment.Open(path, mergedCrc, verifyChecksum: false);
             }
             for (int i = 0; i < snapshot.Segments.Length; i++)

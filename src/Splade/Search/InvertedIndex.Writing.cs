@@ -131,7 +131,7 @@ public sealed partial class InvertedIndex
                     created.Add(file);
                     string path = Path.Combine(_directory, file);
                     if (File.Exists(path)) File.Delete(path);   // left by an interrupted commit
-                    var (length, crc) = SegmentFormat.Write(path, SegmentData.FromDocuments(Dimension, docs), _io);
+                    var (length, crc) = SegmentFormat.Write(path, SegmentData.FromDocuments(Dimension, docs), _io, _options.BlockSize);
                     entries.Add(new SegmentEntry(file, docs.Count, length, crc, null, 0, 0));
                     added = Segment.Open(path, crc, verifyChecksum: false);
                     segments.Add(added);

@@ -144,13 +144,20 @@ public sealed partial class InvertedIndex : ISparseIndex
 
     /// <inheritdoc />
     public IReadOnlyList<SearchHit> Search(SparseVector query, int topK, CancellationToken cancellationToken = default) =>
-        Search(query, topK, SearchAlgorithm.MaxScore, cancellationToken);
+        Search(query, topK, SearchOptions.Exact, cancellationToken);
 
-    /// <summary>Exact top-k by inner product with the chosen evaluation strategy (identical results).</summary>
-    public IReadOnlyList<SearchHit> Search(SparseVector query, int topK, SearchAlgorithm algorithm, CancellationToken cancellationToken = default)
+    /// <summary>Top-k by inner product with the chosen strategy (every one but <see cref="SearchAlgorithm.Approximate"/> gives identical, exact results).</summary>
+    public IReadOnlyList<SearchHit> Search(SparseVector query, int topK, SearchAlgorithm algorithm, CancellationToken cancellationToken = default) =>
+        Search(query, topK, SearchOptions.For(algorithm), cancellationToken);
+
+    /// <summary>Top-k by inner product evaluated as <paramref name="options"/> says.</summary>
+    public IReadOnlyList<SearchHit> Search(SparseVector query, int topK, SearchOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfNegative(topK);
+        if (!(options.Alpha > 0f && options.Alpha <= 1f))
+            throw new ArgumentOutOfRangeException(nameof(options), options.Alpha, "Alpha must be in (0, 1].");
         ObjectDisposedException.ThrowIf(_disposed, this);
         var snapshot = _snapshot;
         if (query.Dimension != snapshot.Dimension)
@@ -158,18 +165,48 @@ public sealed partial class InvertedIndex : ISparseIndex
         cancellationToken.ThrowIfCancellationRequested();
         bool nonNegative = !snapshot.HasNegative;
         foreach (float v in query.Values) nonNegative &= v >= 0f;
-        return algorithm == SearchAlgorithm.MaxScore && nonNegative
-            ? MaxScoreScorer.Search(snapshot, query, topK)
-            : ExhaustiveScorer.Search(snapshot, query, topK);
+        var algorithm = options.Algorithm;
+        if (!nonNegative) algorithm = SearchAlgorithm.Exhaustive;
+        // Without block structures, block-max search runs as MaxScore (with the same alpha when approximate).
+        bool blocks = snapshot.AllHaveBlocks;
+        return algorithm switch
+        {
+            SearchAlgorithm.MaxScore => MaxScoreScorer.Search(snapshot, query, topK),
+            SearchAlgorithm.BlockMax => (blocks ? BlockMaxScorer.Search(snapshot, query, topK, 1f, BlockMaxGiveUp) : null)
+                ?? MaxScoreScorer.Search(snapshot, query, topK),
+            SearchAlgorithm.Approximate => (blocks ? BlockMaxScorer.Search(snapshot, query, topK, options.Alpha, BlockMaxGiveUp) : null)
+                ?? MaxScoreScorer.Search(snapshot, query, topK, options.Alpha),
+            _ => ExhaustiveScorer.Search(snapshot, query, topK),
+        };
     }
+
+    /// <summary>Block-max search hands over to MaxScore when more than 1/BlockMaxGiveUp of a segment's blocks stay above the k-th score after a probe.</summary>
+    private const int BlockMaxGiveUp = 16;
+
+    /// <summary>The block-max path alone, never handing over to MaxScore (tests); null when a segment has no block structures or a weight is negative.</summary>
+    internal IReadOnlyList<SearchHit>? SearchBlocksOnly(SparseVector query, int topK, float alpha = 1f)
+    {
+        var snapshot = _snapshot;
+        bool usable = snapshot.AllHaveBlocks && !snapshot.HasNegative && query.Values.ToArray().All(v => v >= 0f);
+        return usable ? BlockMaxScorer.Search(snapshot, query, topK, alpha, maxShareInverse: 0) : null;
+    }
+
+    /// <summary>Blocks scored by the last block-max or approximate search on the calling thread (a measurement aid).</summary>
+    public static long LastBlocksScored => BlockMaxScorer.LastBlocksScored;
 
     /// <summary>Searches many queries on <paramref name="threads"/> threads (default: all cores); results in input order.</summary>
     public IReadOnlyList<IReadOnlyList<SearchHit>> SearchBatch(IReadOnlyList<SparseVector> queries, int topK,
-        SearchAlgorithm algorithm = SearchAlgorithm.MaxScore, int? threads = null, CancellationToken cancellationToken = default)
+        SearchAlgorithm algorithm = SearchAlgorithm.MaxScore, int? threads = null, CancellationToken cancellationToken = default) =>
+        SearchBatch(queries, topK, SearchOptions.For(algorithm), threads, cancellationToken);
+
+    /// <summary>Searches many queries on <paramref name="threads"/> threads (default: all cores); results in input order.</summary>
+    public IReadOnlyList<IReadOnlyList<SearchHit>> SearchBatch(IReadOnlyList<SparseVector> queries, int topK,
+        SearchOptions options, int? threads = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(queries);
         var results = new IReadOnlyList<SearchHit>[queries.Count];
         var po = new ParallelOptions { MaxDegreeOfParallelism = threads ?? Environment.ProcessorCount, CancellationToken = cancellationToken };
-        Parallel.For(0, queries.Count, po, i => results[i] = Search(queries[i], topK, algorithm));
+        Parallel.For(0, queries.Count, po, i => results[i] = Search(queries[i], topK, options));
         return results;
     }
 

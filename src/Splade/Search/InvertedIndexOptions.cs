@@ -21,6 +21,16 @@ public sealed class InvertedIndexOptions
     /// <summary>Keep document texts when given (default true).</summary>
     public bool StoreTexts { get; init; } = true;
 
+    /// <summary>
+    /// Documents per block of the block-max structures written with each new segment, at most 256
+    /// (64 is a good start); 0, the default, writes none. They cost about 11 bytes per posting and
+    /// 2.5 times the build time (1M synthetic documents: 8.1 → 19.2 bytes per posting, 240k → 90k
+    /// documents/s) and only pay off when documents in a block share terms; without them
+    /// <see cref="SearchAlgorithm.BlockMax"/> runs as MaxScore. Smaller blocks give tighter bounds and
+    /// cost more bound computation per query.
+    /// </summary>
+    public int BlockSize { get; init; }
+
     /// <summary>Called before every write chunk, fsync, rename and delete (crash simulation in tests).</summary>
     internal Action<string>? IoHook { get; init; }
 }
@@ -33,4 +43,18 @@ public enum SearchAlgorithm
 
     /// <summary>Exact top-k scoring every posting of every query term (the baseline).</summary>
     Exhaustive,
+
+    /// <summary>
+    /// Exact top-k with block-max pruning: blocks of documents visited by decreasing upper bound until
+    /// the next bound falls below the k-th score (falls back to MaxScore for negative weights or
+    /// segments written without block structures).
+    /// </summary>
+    BlockMax,
+
+    /// <summary>
+    /// Approximate top-k: block-max pruning (or, when block bounds do not prune, MaxScore) with every upper
+    /// bound of unscored work scaled by <see cref="SearchOptions.Alpha"/> before the comparison with the k-th
+    /// score. Alpha 1 is exact; returned scores are exact dot products.
+    /// </summary>
+    Approximate,
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Splade.Sparse;
 
@@ -31,7 +32,9 @@ internal static class MaxScoreScorer
     /// Fraction of the threshold the non-essential bounds may sum to. Classic MaxScore uses 1; then,
     /// on weights without skew (the synthetic benchmark), nearly every document passes the gate and
     /// pays one posting-list search per non-essential term, which costs more than scattering those
-    /// lists. A smaller budget keeps the gate selective; any value in [0, 1] is exact.
+    /// lists. A smaller budget keeps the gate selective; any value in [0, 1] is exact. Measured at 1M
+    /// synthetic documents: 0.35 beat 0.6 and 0.9 (at the final threshold, 0.35 leaves 56% of the
+    /// postings essential and ~370 candidates per query; 0.7 leaves 34% but ~17,000 candidates).
     /// </summary>
     public const float NonEssentialBudget = 0.35f;
 
@@ -44,7 +47,8 @@ internal static class MaxScoreScorer
         public int Cursor;
     }
 
-    public static List<SearchHit> Search(IndexSnapshot snapshot, SparseVector query, int topK)
+    /// <summary>Top-k; <paramref name="alpha"/> &lt; 1 scales the bounds of unseen terms (approximate), 1 is exact.</summary>
+    public static List<SearchHit> Search(IndexSnapshot snapshot, SparseVector query, int topK, float alpha = 1f)
     {
         if (topK == 0) return new List<SearchHit>();
         ReadOnlySpan<int> qi = query.Indices;
@@ -66,7 +70,7 @@ internal static class MaxScoreScorer
 
         var acc = t_accumulator ??= new float[RangeDocs];   // [RangeDocs]
         for (int sIdx = 0; sIdx < snapshot.Segments.Length; sIdx++)
-            ScoreSegment(snapshot, sIdx, qi, qv, pool, acc);
+            ScoreSegment(snapshot, sIdx, qi, qv, pool, acc, alpha);
 
         // Exact recomputation of every surviving candidate, ascending term order.
         var heap = new TopKHeap(snapshot, topK);
@@ -92,7 +96,7 @@ internal static class MaxScoreScorer
         return sum;
     }
 
-    private static void ScoreSegment(IndexSnapshot snapshot, int segIdx, ReadOnlySpan<int> qi, ReadOnlySpan<float> qv, CandidatePool pool, float[] acc)
+    private static void ScoreSegment(IndexSnapshot snapshot, int segIdx, ReadOnlySpan<int> qi, ReadOnlySpan<float> qv, CandidatePool pool, float[] acc, float alpha)
     {
         var seg = snapshot.Segments[segIdx];
         var deletions = snapshot.Deletions[segIdx];
@@ -111,10 +115,15 @@ internal static class MaxScoreScorer
         }
         if (n == 0) return;
         terms = terms[..n];
-        terms.Sort((a, b) => a.Bound.CompareTo(b.Bound));
-        Span<float> prefix = stackalloc float[n + 1];   // prefix[i] = Σ_{j<i} Bound_j
+        // Non-essential terms are a prefix of this order. Any set whose bounds sum below the threshold is
+        // valid; to skip the most postings for the bound it spends, the prefix is chosen greedily by
+        // postings per unit of bound (the fractional-knapsack order), long lists with small bounds first.
+        terms.Sort((a, b) => ((double)b.Length * a.Bound).CompareTo((double)a.Length * b.Bound));
+        // prefix[i] = α · Σ_{j<i} Bound_j. The approximate mode (α < 1) shrinks only the bounds of the
+        // not-yet-seen terms, never the known partial scores; α = 1 multiplies exactly.
+        Span<float> prefix = stackalloc float[n + 1];
         prefix[0] = 0f;
-        for (int i = 0; i < n; i++) prefix[i + 1] = prefix[i] + terms[i].Bound;
+        for (int i = 0; i < n; i++) prefix[i + 1] = prefix[i] + alpha * terms[i].Bound;
 
         int essentialFrom = 0;
         int docCount = seg.DocCount;
@@ -133,11 +142,12 @@ internal static class MaxScoreScorer
                 var values = allValues.Slice(term.Start, term.Length);
                 int p = term.Cursor;
                 float w = term.Weight;
-                while (p < docs.Length && docs[p] < end)
-                {
-                    acc[docs[p] - start] += w * values[p];
-                    p++;
-                }
+                int stop = Gallop(docs, p, end);   // first posting of a later range
+                // Bounds-check-free scatter: p < stop ≤ docs.Length and start ≤ docs[p] < end ≤ start + RangeDocs.
+                ref int d0 = ref MemoryMarshal.GetReference(docs);
+                ref float v0 = ref MemoryMarshal.GetReference(values);
+                ref float a0 = ref MemoryMarshal.GetArrayDataReference(acc);
+                for (; p < stop; p++) Unsafe.Add(ref a0, Unsafe.Add(ref d0, p) - start) += w * Unsafe.Add(ref v0, p);
                 term.Cursor = p;
             }
 

@@ -4,9 +4,11 @@ using Xunit.Abstractions;
 
 namespace Splade.Tests.Search;
 
-/// <summary>MaxScore and exhaustive search against the brute-force twin: same ids, bit-identical scores.</summary>
+/// <summary>MaxScore, block-max and exhaustive search against the brute-force twin: same ids, bit-identical scores.</summary>
 public sealed class PrunedSearchTests(ITestOutputHelper output)
 {
+    private static readonly InvertedIndexOptions Blocks = new() { BlockSize = 64 };
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(2, 7)]
@@ -23,7 +25,7 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
         queries.Add(SparseVector.Empty(gen.Dimension));
         queries.Add(docs[0].Vector);
         using var dir = new TempDirectory();
-        using var index = InvertedIndex.Create(dir.Path, gen.Dimension);
+        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, Blocks);
         index.Upsert(docs);
         index.Commit();
         CheckAll(index, docs, queries, $"seed {seed}, {docCount} docs");
@@ -35,7 +37,7 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
         var gen = new SyntheticSparseData(11);
         var docs = gen.Documents(6000, nonZeros: 60);
         using var dir = new TempDirectory();
-        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, new InvertedIndexOptions { MaxSegments = 0 });
+        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, new InvertedIndexOptions { MaxSegments = 0, BlockSize = 64 });
         for (int part = 0; part < 4; part++)
         {
             index.Upsert(docs.Skip(part * 1500).Take(1500).ToList());
@@ -80,12 +82,12 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
         var docs = gen.Documents(800, nonZeros: 20);
         docs[5] = docs[5] with { Vector = SparseVector.FromPairs(500, [new(docs[5].Vector.Indices[0], -1f), new(docs[5].Vector.Indices[1], 2f)]) };
         using var dir = new TempDirectory();
-        using var index = InvertedIndex.Create(dir.Path, 500);
+        using var index = InvertedIndex.Create(dir.Path, 500, Blocks);
         index.Upsert(docs);
         index.Commit();
         var queries = gen.Fork(9).Queries(10, 10);
         queries.Add(SparseVector.FromPairs(500, [new(docs[5].Vector.Indices[0], -3f), new(docs[7].Vector.Indices[0], 1f)]));
-        CheckAll(index, docs, queries, "negative");
+        CheckAll(index, docs, queries, "negative", blockPath: false);
     }
 
     [Fact]
@@ -95,7 +97,7 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
         var docs = gen.Documents(5000);
         var queries = gen.Fork(22).Queries(64);
         using var dir = new TempDirectory();
-        using var index = InvertedIndex.Create(dir.Path, gen.Dimension);
+        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, Blocks);
         index.Upsert(docs);
         index.Commit();
         var single = index.SearchBatch(queries, 10, threads: 1);
@@ -103,7 +105,7 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
         for (int q = 0; q < queries.Count; q++) SearchAssert.Identical(single[q], multi[q], $"query {q}");
     }
 
-    private void CheckAll(InvertedIndex index, IReadOnlyList<IndexedDocument> docs, IReadOnlyList<SparseVector> queries, string context)
+    private void CheckAll(InvertedIndex index, IReadOnlyList<IndexedDocument> docs, IReadOnlyList<SparseVector> queries, string context, bool blockPath = true)
     {
         int nonEmpty = 0;
         foreach (int k in new[] { 1, 10, 100 })
@@ -114,6 +116,10 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
                 if (expected.Count > 0) nonEmpty++;
                 SearchAssert.Identical(expected, index.Search(queries[q], k, SearchAlgorithm.Exhaustive), $"{context}, exhaustive, k={k}, query {q}");
                 SearchAssert.Identical(expected, index.Search(queries[q], k, SearchAlgorithm.MaxScore), $"{context}, maxscore, k={k}, query {q}");
+                SearchAssert.Identical(expected, index.Search(queries[q], k, SearchAlgorithm.BlockMax), $"{context}, blockmax, k={k}, query {q}");
+                if (blockPath) SearchAssert.Identical(expected, index.SearchBlocksOnly(queries[q], k)!, $"{context}, block path only, k={k}, query {q}");
+                SearchAssert.Identical(expected, index.Search(queries[q], k, new SearchOptions { Algorithm = SearchAlgorithm.Approximate, Alpha = 1f }),
+                    $"{context}, approximate alpha 1, k={k}, query {q}");
             }
         }
         Assert.True(nonEmpty > 0, "no query matched anything: the comparison would be vacuous");

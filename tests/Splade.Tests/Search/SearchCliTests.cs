@@ -29,6 +29,22 @@ public sealed class SearchCliTests
     }
 
     [Fact]
+    public void BenchSearch_ReportsEveryAlgorithmExact_AndAMarkdownTable()
+    {
+        using var dir = new TempDirectory("bench");
+        var r = Run("bench-search", "--docs", "300,700", "--queries", "8", "--doc-nnz", "40", "--query-nnz", "10", "--alpha", "1,0.5",
+            "--block-size", "16", "--index", dir.Path, "--threads", "2", "--qps-seconds", "0");
+        Assert.True(r.Code == 0, r.Err + r.Out);
+        foreach (string algorithm in new[] { "exhaustive", "maxscore", "blockmax", "approximate α=1", "approximate α=0.5" })
+            Assert.Contains($"| 700 | {algorithm} |", r.Out);
+        Assert.Contains("| 300 | blockmax |", r.Out);
+        Assert.Contains("recall@10 1.0000", r.Out);   // alpha 1 is exact
+        Assert.DoesNotContain("DIFFER", r.Out);
+        Assert.True(InvertedIndex.Exists(Path.Combine(dir.Path, "700")));
+        Assert.Equal(2, Run("bench-search", "--docs", "300", "--alpha", "1.5").Code);
+    }
+
+    [Fact]
     public void IndexSearchEval_Bm25()
     {
         using var dir = Beir();

@@ -15,6 +15,9 @@ internal sealed unsafe class Segment : IDisposable
     private readonly byte* _base;
     private readonly long _length;
     private readonly long _offTermOffsets, _offTermMax, _offPostDocs, _offPostValues, _offIdOffsets, _offIdBytes, _offTextOffsets, _offTextBytes;
+    private readonly long _offUbDenseRow, _offUbDense, _offUbSparseOffsets, _offUbSparseBlocks, _offUbSparseValues,
+        _offBlockPairOffsets, _offPairTerms, _offPairPostStart, _offFwdDocs, _offFwdValues;
+    private readonly long _ubSparseEntries, _pairs;
     private int _disposed;
 
     private Segment(string path, MemoryMappedFile file, MemoryMappedViewAccessor view, byte* basePtr, long length, bool checkPostings)
@@ -27,6 +30,9 @@ internal sealed unsafe class Segment : IDisposable
         _length = length;
         int I32(int at) => BinaryPrimitives.ReadInt32LittleEndian(new ReadOnlySpan<byte>(basePtr + at, 4));
         long I64(int at) => BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(basePtr + at, 8));
+        Version = I32(SegmentFormat.OffVersion);
+        if (Version < SegmentFormat.MinVersion || Version > SegmentFormat.Version)
+            throw new InvalidDataException($"Index segment '{path}' has format version {Version}; this build reads versions {SegmentFormat.MinVersion} to {SegmentFormat.Version}.");
         Dimension = I32(SegmentFormat.OffDimension);
         DocCount = I32(SegmentFormat.OffDocCount);
         int flags = I32(SegmentFormat.OffFlags);
@@ -51,6 +57,36 @@ internal sealed unsafe class Segment : IDisposable
         CheckRange(_offIdOffsets, 8L * (DocCount + 1));
         if (HasTexts) CheckRange(_offTextOffsets, 8L * (DocCount + 1));
         if (TermOffsets[Dimension] != PostingCount) throw Corrupt("term offsets do not add up to the posting count");
+        if (Version >= 2 && I32(SegmentFormat.OffBlockSize) != 0)
+        {
+            BlockSize = I32(SegmentFormat.OffBlockSize);
+            BlockCount = I32(SegmentFormat.OffBlockCount);
+            long offTable = I64(SegmentFormat.OffBlockTable);
+            if (BlockSize < 1 || BlockSize > 256 || BlockCount != (DocCount + BlockSize - 1) / BlockSize)
+                throw Corrupt($"block size {BlockSize} and block count {BlockCount} do not fit {DocCount} documents");
+            CheckRange(offTable, 8L * SegmentFormat.BlockTableLongs);
+            var table = new ReadOnlySpan<long>(basePtr + offTable, SegmentFormat.BlockTableLongs);
+            DenseRows = (int)table[0];
+            _ubSparseEntries = table[1];
+            _pairs = table[2];
+            if (table[0] < 0 || table[0] > Dimension || _ubSparseEntries < 0 || _ubSparseEntries > int.MaxValue || _pairs < 0 || _pairs >= int.MaxValue)
+                throw Corrupt("inconsistent block table counts");
+            (_offUbDenseRow, _offUbDense, _offUbSparseOffsets, _offUbSparseBlocks, _offUbSparseValues) = (table[3], table[4], table[5], table[6], table[7]);
+            (_offBlockPairOffsets, _offPairTerms, _offPairPostStart, _offFwdDocs, _offFwdValues) = (table[8], table[9], table[10], table[11], table[12]);
+            CheckRange(_offUbDenseRow, 4L * Dimension);
+            CheckRange(_offUbDense, (long)DenseRows * BlockCount);
+            CheckRange(_offUbSparseOffsets, 8L * (Dimension + 1));
+            CheckRange(_offUbSparseBlocks, 4 * _ubSparseEntries);
+            CheckRange(_offUbSparseValues, _ubSparseEntries);
+            CheckRange(_offBlockPairOffsets, 8L * (BlockCount + 1));
+            CheckRange(_offPairTerms, 4 * _pairs);
+            CheckRange(_offPairPostStart, 4 * (_pairs + 1));
+            CheckRange(_offFwdDocs, PostingCount);
+            CheckRange(_offFwdValues, 4 * PostingCount);
+            if (UbSparseOffsets[Dimension] != _ubSparseEntries || BlockPairOffsets[BlockCount] != _pairs || PairPostStart[(int)_pairs] != PostingCount)
+                throw Corrupt("block structure offsets do not add up");
+            HasBlocks = true;
+        }
         CheckStructure(checkPostings);
     }
 
@@ -101,6 +137,31 @@ internal sealed unsafe class Segment : IDisposable
     public bool HasNegative { get; }
     public bool HasTexts { get; }
     public long FileLength => _length;
+    public int Version { get; }
+
+    /// <summary>True when the segment carries block-max structures (format version 2 and later).</summary>
+    public bool HasBlocks { get; }
+    public int BlockSize { get; }
+    public int BlockCount { get; }
+    public int DenseRows { get; }
+
+    /// <summary>Dense upper-bound row of each term, or −1: [Dimension].</summary>
+    public ReadOnlySpan<int> UbDenseRow => new(_base + _offUbDenseRow, Dimension);
+
+    /// <summary>One dense row of quantized block maxima: [BlockCount].</summary>
+    public ReadOnlySpan<byte> UbDense(int row) => new(_base + _offUbDense + (long)row * BlockCount, BlockCount);
+
+    /// <summary>[Dimension + 1] starts of each term's sparse (block, ub) entries.</summary>
+    public ReadOnlySpan<long> UbSparseOffsets => new(_base + _offUbSparseOffsets, Dimension + 1);
+    public ReadOnlySpan<int> UbSparseBlocks => new(_base + _offUbSparseBlocks, (int)_ubSparseEntries);
+    public ReadOnlySpan<byte> UbSparseValues => new(_base + _offUbSparseValues, (int)_ubSparseEntries);
+
+    /// <summary>[BlockCount + 1] starts of each block's (term, postings) pairs.</summary>
+    public ReadOnlySpan<long> BlockPairOffsets => new(_base + _offBlockPairOffsets, BlockCount + 1);
+    public ReadOnlySpan<int> PairTerms => new(_base + _offPairTerms, (int)_pairs);
+    public ReadOnlySpan<int> PairPostStart => new(_base + _offPairPostStart, (int)_pairs + 1);
+    public ReadOnlySpan<byte> FwdDocs => new(_base + _offFwdDocs, (int)PostingCount);
+    public ReadOnlySpan<float> FwdValues => new(_base + _offFwdValues, (int)PostingCount);
 
     /// <summary>Start of each term's postings: [Dimension + 1].</summary>
     public ReadOnlySpan<long> TermOffsets => new(_base + _offTermOffsets, Dimension + 1);

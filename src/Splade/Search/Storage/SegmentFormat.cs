@@ -14,14 +14,22 @@ namespace Splade.Search.Storage;
 /// postValues   float[postings]
 /// idOffsets    long[docCount + 1], idBytes (UTF-8)
 /// textOffsets  long[docCount + 1], textBytes (UTF-8), only when flags has HasTexts
+/// blockTable   (version 2) long[13]: denseRows, sparseEntries, pairs, then the offsets of
+///              ubDenseRow int[dimension], ubDense byte[denseRows × blockCount],
+///              ubSparseOffsets long[dimension + 1], ubSparseBlocks int[sparseEntries], ubSparseValues byte[sparseEntries],
+///              blockPairOffsets long[blockCount + 1], pairTerms int[pairs], pairPostStart int[pairs + 1],
+///              fwdDocs byte[postings], fwdValues float[postings]   (see <see cref="BlockIndexData"/>)
 /// footer (8 B): CRC-32C of everything before it, then "SEGE"
 /// </code>
+/// Version 1 files (no block structures) still open; they are searched without block-max pruning.
 /// </summary>
 internal static class SegmentFormat
 {
     public const int HeaderBytes = 128;
     public const int FooterBytes = 8;
-    public const int Version = 1;
+    public const int Version = 2;
+    public const int MinVersion = 1;
+    public const int BlockTableLongs = 13;
     public static ReadOnlySpan<byte> Magic => "SPLDSEG1"u8;
     public static ReadOnlySpan<byte> FooterMagic => "SEGE"u8;
 
@@ -31,10 +39,11 @@ internal static class SegmentFormat
     // Header field positions.
     public const int OffVersion = 8, OffDimension = 12, OffDocCount = 16, OffFlags = 20, OffPostingCount = 24,
         OffTermOffsets = 32, OffTermMax = 40, OffPostDocs = 48, OffPostValues = 56, OffIdOffsets = 64,
-        OffIdBytes = 72, OffTextOffsets = 80, OffTextBytes = 88, OffBodyLength = 96;
+        OffIdBytes = 72, OffTextOffsets = 80, OffTextBytes = 88, OffBodyLength = 96,
+        OffBlockSize = 104, OffBlockCount = 108, OffBlockTable = 112;
 
     /// <summary>Writes <paramref name="data"/> to a new file; returns its length and CRC.</summary>
-    public static (long Length, uint Crc) Write(string path, SegmentData data, DurableIo io)
+    public static (long Length, uint Crc) Write(string path, SegmentData data, DurableIo io, int blockSize = 0)
     {
         string name = Path.GetFileName(path);
         int dim = data.Dimension, n = data.DocCount;
@@ -72,6 +81,25 @@ internal static class SegmentFormat
             offTextOffsets = Place(8L * (n + 1));
             offTextBytes = Place(textBytes!.Length);
         }
+        // Block size 0: no block structures (the segment is searched without block-max pruning).
+        var blocks = blockSize == 0 ? BlockIndexData.Empty : BlockIndexData.Build(data, termMax, blockSize);
+        long offBlockTable = Place(8L * BlockTableLongs);
+        long offUbDenseRow = Place(4L * dim);
+        long offUbDense = Place(blocks.UbDense.LongLength);
+        long offUbSparseOffsets = Place(8L * (dim + 1));
+        long offUbSparseBlocks = Place(4L * blocks.UbSparseBlocks.LongLength);
+        long offUbSparseValues = Place(blocks.UbSparseValues.LongLength);
+        long offBlockPairOffsets = Place(8L * blocks.BlockPairOffsets.LongLength);
+        long offPairTerms = Place(4L * blocks.PairTerms.LongLength);
+        long offPairPostStart = Place(4L * blocks.PairPostStart.LongLength);
+        long offFwdDocs = Place(blocks.FwdDocs.LongLength);
+        long offFwdValues = Place(4L * blocks.FwdValues.LongLength);
+        long[] blockTable =
+        [
+            blocks.DenseRows, blocks.UbSparseBlocks.LongLength, blocks.PairTerms.LongLength,
+            offUbDenseRow, offUbDense, offUbSparseOffsets, offUbSparseBlocks, offUbSparseValues,
+            offBlockPairOffsets, offPairTerms, offPairPostStart, offFwdDocs, offFwdValues,
+        ];
         long bodyLength = pos;
 
         var header = new byte[HeaderBytes];
@@ -90,6 +118,9 @@ internal static class SegmentFormat
         BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(OffTextOffsets), offTextOffsets);
         BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(OffTextBytes), offTextBytes);
         BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(OffBodyLength), bodyLength);
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(OffBlockSize), blocks.BlockSize);
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(OffBlockCount), blocks.BlockCount);
+        BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(OffBlockTable), offBlockTable);
 
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("The index format is little-endian.");
         using var fs = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
@@ -97,8 +128,8 @@ internal static class SegmentFormat
         w.Put(header);
         w.PadTo(offTermOffsets); w.Put(MemoryMarshal.AsBytes(data.TermOffsets.AsSpan()));
         w.PadTo(offTermMax); w.Put(MemoryMarshal.AsBytes(termMax.AsSpan()));
-        w.PadTo(offPostDocs); w.Put(MemoryMarshal.AsBytes(data.PostDocs.AsSpan()));
-        w.PadTo(offPostValues); w.Put(MemoryMarshal.AsBytes(data.PostValues.AsSpan()));
+        w.PadTo(offPostDocs); w.PutArray(data.PostDocs);
+        w.PadTo(offPostValues); w.PutArray(data.PostValues);
         w.PadTo(offIdOffsets); w.Put(MemoryMarshal.AsBytes(idOffsets.AsSpan()));
         w.PadTo(offIdBytes); w.Put(idBytes);
         if (textOffsets is not null)
@@ -106,6 +137,17 @@ internal static class SegmentFormat
             w.PadTo(offTextOffsets); w.Put(MemoryMarshal.AsBytes(textOffsets.AsSpan()));
             w.PadTo(offTextBytes); w.Put(textBytes);
         }
+        w.PadTo(offBlockTable); w.PutArray(blockTable);
+        w.PadTo(offUbDenseRow); w.PutArray(blocks.UbDenseRow);
+        w.PadTo(offUbDense); w.PutArray(blocks.UbDense);
+        w.PadTo(offUbSparseOffsets); w.PutArray(blocks.UbSparseOffsets);
+        w.PadTo(offUbSparseBlocks); w.PutArray(blocks.UbSparseBlocks);
+        w.PadTo(offUbSparseValues); w.PutArray(blocks.UbSparseValues);
+        w.PadTo(offBlockPairOffsets); w.PutArray(blocks.BlockPairOffsets);
+        w.PadTo(offPairTerms); w.PutArray(blocks.PairTerms);
+        w.PadTo(offPairPostStart); w.PutArray(blocks.PairPostStart);
+        w.PadTo(offFwdDocs); w.PutArray(blocks.FwdDocs);
+        w.PadTo(offFwdValues); w.PutArray(blocks.FwdValues);
         w.PadTo(bodyLength);
         uint crc = w.Crc;
         var footer = new byte[FooterBytes];
@@ -142,6 +184,14 @@ internal static class SegmentFormat
         {
             Crc = Crc32C.Append(Crc, bytes);
             PutRaw(bytes);
+        }
+
+        /// <summary>Writes an array of primitives in pieces (a span of bytes cannot exceed 2 GiB).</summary>
+        public void PutArray<T>(T[] array) where T : unmanaged
+        {
+            const int Piece = 1 << 26;
+            for (long at = 0; at < array.LongLength; at += Piece)
+                Put(MemoryMarshal.AsBytes(array.AsSpan((int)at, (int)Math.Min(Piece, array.LongLength - at))));
         }
 
         public void PutRaw(ReadOnlySpan<byte> bytes)

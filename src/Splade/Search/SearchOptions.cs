@@ -1,0 +1,27 @@
+namespace Splade.Search;
+
+/// <summary>How one search is evaluated: the algorithm and, for <see cref="SearchAlgorithm.Approximate"/>, its budget.</summary>
+public sealed record SearchOptions
+{
+    /// <summary>
+    /// The evaluation strategy (default <see cref="SearchAlgorithm.MaxScore"/>, exact: on documents without
+    /// clustered terms, block bounds rarely prune and <see cref="SearchAlgorithm.BlockMax"/> pays its probe for nothing).
+    /// </summary>
+    public SearchAlgorithm Algorithm { get; init; } = SearchAlgorithm.MaxScore;
+
+    /// <summary>
+    /// For <see cref="SearchAlgorithm.Approximate"/>, in (0, 1]: upper bounds of what is not yet scored (a
+    /// block's bound, the non-essential terms' bounds) are multiplied by Alpha before they are compared with the
+    /// current k-th score. Lower is faster and less exact; 1 gives the exact result. Returned scores are always exact.
+    /// </summary>
+    public float Alpha { get; init; } = DefaultAlpha;
+
+    /// <summary>The default <see cref="Alpha"/> of approximate searches.</summary>
+    public const float DefaultAlpha = 0.9f;
+
+    /// <summary>Exact search with the default algorithm.</summary>
+    public static SearchOptions Exact { get; } = new();
+
+    /// <summary>Options for <paramref name="algorithm"/> with the default budget.</summary>
+    public static SearchOptions For(SearchAlgorithm algorithm) => new() { Algorithm = algorithm };
+}
