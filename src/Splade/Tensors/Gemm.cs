@@ -54,9 +54,9 @@ public static unsafe class Gemm
                     for (int t = t0; t < t1; t++)
                     {
                         int row0 = t * TileRows, rows = Math.Min(TileRows, m - row0);
-                        if (rows == TileRows && cols == nr)
+                        if (cols == nr && (rows == TileRows || nr == 32))
                         {
-                            // Whole tile: straight from the registers into Y.
+                            // Whole panel width: straight from the registers into Y (the 512-bit kernel stores only its own rows).
                             MicroKernel((float*)ax + (long)row0 * ldx, ldx, rows, panel, k, nr, bias, (float*)ay + (long)row0 * ldy + col0, ldy);
                             continue;
                         }
@@ -172,19 +172,31 @@ public static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MicroKernel(float* x, int ldx, int rows, float* panel, int k, int nr, float* bias, float* tile, int ldt)
     {
-        if (nr == 32) Kernel512(x, ldx, rows, panel, k, bias, tile, ldt);
-        else Kernel256(x, ldx, rows, panel, k, bias, tile, ldt);
+        if (nr != 32)
+        {
+            Kernel256(x, ldx, rows, panel, k, bias, tile, ldt);
+            return;
+        }
+        switch (rows)
+        {
+            case 6: Kernel512<TileRows6>(x, ldx, panel, k, bias, tile, ldt); break;
+            case 5: Kernel512<TileRows5>(x, ldx, panel, k, bias, tile, ldt); break;
+            case 4: Kernel512<TileRows4>(x, ldx, panel, k, bias, tile, ldt); break;
+            case 3: Kernel512<TileRows3>(x, ldx, panel, k, bias, tile, ldt); break;
+            case 2: Kernel512<TileRows2>(x, ldx, panel, k, bias, tile, ldt); break;
+            default: Kernel512<TileRows1>(x, ldx, panel, k, bias, tile, ldt); break;
+        }
     }
 
+    /// <summary>
+    /// tile[r·ldt + lane] = Σ_k x[r][k]·panel[k][lane] + bias[lane] for the R.Count rows only (the JIT
+    /// drops the other accumulators); each row is the same FMA chain whatever R is.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel512(float* x, int ldx, int rows, float* panel, int k, float* bias, float* tile, int ldt)
+    private static void Kernel512<R>(float* x, int ldx, float* panel, int k, float* bias, float* tile, int ldt) where R : struct, ITileRows
     {
-        float* x0 = x;
-        float* x1 = rows > 1 ? x0 + ldx : x0;
-        float* x2 = rows > 2 ? x1 + ldx : x1;
-        float* x3 = rows > 3 ? x2 + ldx : x2;
-        float* x4 = rows > 4 ? x3 + ldx : x3;
-        float* x5 = rows > 5 ? x4 + ldx : x4;
+        int rows = R.Count;
+        float* x0 = x, x1 = x0 + ldx, x2 = x1 + ldx, x3 = x2 + ldx, x4 = x3 + ldx, x5 = x4 + ldx;
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < k; p++)
@@ -193,24 +205,39 @@ public static unsafe class Gemm
             panel += 32;
             Vector512<float> a = Vector512.Create(x0[p]);
             c00 = Vector512.FusedMultiplyAdd(a, w0, c00); c01 = Vector512.FusedMultiplyAdd(a, w1, c01);
-            a = Vector512.Create(x1[p]);
-            c10 = Vector512.FusedMultiplyAdd(a, w0, c10); c11 = Vector512.FusedMultiplyAdd(a, w1, c11);
-            a = Vector512.Create(x2[p]);
-            c20 = Vector512.FusedMultiplyAdd(a, w0, c20); c21 = Vector512.FusedMultiplyAdd(a, w1, c21);
-            a = Vector512.Create(x3[p]);
-            c30 = Vector512.FusedMultiplyAdd(a, w0, c30); c31 = Vector512.FusedMultiplyAdd(a, w1, c31);
-            a = Vector512.Create(x4[p]);
-            c40 = Vector512.FusedMultiplyAdd(a, w0, c40); c41 = Vector512.FusedMultiplyAdd(a, w1, c41);
-            a = Vector512.Create(x5[p]);
-            c50 = Vector512.FusedMultiplyAdd(a, w0, c50); c51 = Vector512.FusedMultiplyAdd(a, w1, c51);
+            if (rows > 1)
+            {
+                a = Vector512.Create(x1[p]);
+                c10 = Vector512.FusedMultiplyAdd(a, w0, c10); c11 = Vector512.FusedMultiplyAdd(a, w1, c11);
+            }
+            if (rows > 2)
+            {
+                a = Vector512.Create(x2[p]);
+                c20 = Vector512.FusedMultiplyAdd(a, w0, c20); c21 = Vector512.FusedMultiplyAdd(a, w1, c21);
+            }
+            if (rows > 3)
+            {
+                a = Vector512.Create(x3[p]);
+                c30 = Vector512.FusedMultiplyAdd(a, w0, c30); c31 = Vector512.FusedMultiplyAdd(a, w1, c31);
+            }
+            if (rows > 4)
+            {
+                a = Vector512.Create(x4[p]);
+                c40 = Vector512.FusedMultiplyAdd(a, w0, c40); c41 = Vector512.FusedMultiplyAdd(a, w1, c41);
+            }
+            if (rows > 5)
+            {
+                a = Vector512.Create(x5[p]);
+                c50 = Vector512.FusedMultiplyAdd(a, w0, c50); c51 = Vector512.FusedMultiplyAdd(a, w1, c51);
+            }
         }
         Vector512<float> b0 = Vector512.Load(bias), b1 = Vector512.Load(bias + 16);
-        (c00 + b0).Store(tile); (c01 + b1).Store(tile + 16); tile += ldt;
-        (c10 + b0).Store(tile); (c11 + b1).Store(tile + 16); tile += ldt;
-        (c20 + b0).Store(tile); (c21 + b1).Store(tile + 16); tile += ldt;
-        (c30 + b0).Store(tile); (c31 + b1).Store(tile + 16); tile += ldt;
-        (c40 + b0).Store(tile); (c41 + b1).Store(tile + 16); tile += ldt;
-        (c50 + b0).Store(tile); (c51 + b1).Store(tile + 16);
+        (c00 + b0).Store(tile); (c01 + b1).Store(tile + 16);
+        if (rows > 1) { tile += ldt; (c10 + b0).Store(tile); (c11 + b1).Store(tile + 16); }
+        if (rows > 2) { tile += ldt; (c20 + b0).Store(tile); (c21 + b1).Store(tile + 16); }
+        if (rows > 3) { tile += ldt; (c30 + b0).Store(tile); (c31 + b1).Store(tile + 16); }
+        if (rows > 4) { tile += ldt; (c40 + b0).Store(tile); (c41 + b1).Store(tile + 16); }
+        if (rows > 5) { tile += ldt; (c50 + b0).Store(tile); (c51 + b1).Store(tile + 16); }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

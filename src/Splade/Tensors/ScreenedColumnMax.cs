@@ -175,7 +175,7 @@ public static unsafe class ScreenedColumnMax
             short* xq = c.Qx + (long)(start + r0) * c.KPadded;
             for (int p = p0; p < p1; p++)
             {
-                IntKernel(xq, c.KPadded, tr, c.W + (long)p * c.KPadded * 32, pairs, tile);
+                IntKernelRows(xq, c.KPadded, tr, c.W + (long)p * c.KPadded * 32, pairs, tile);
                 int col0 = p * 32;
                 for (int r = 0; r < tr; r++)
                 {
@@ -219,16 +219,26 @@ public static unsafe class ScreenedColumnMax
         }
     }
 
-    /// <summary>tile[r][lane] = Σ_pairs q_x[r]·q_w[lane] over 6 rows (rows past <paramref name="rows"/> alias the last) and 32 lanes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void IntKernel(short* x, int ldx, int rows, short* panel, int pairs, int* tile)
+    /// <summary>Dispatches a tile of <paramref name="rows"/> (1..6) rows to the kernel compiled for that count.</summary>
+    private static void IntKernelRows(short* x, int ldx, int rows, short* panel, int pairs, int* tile)
     {
-        int* x0 = (int*)x;
-        int* x1 = rows > 1 ? (int*)(x + ldx) : x0;
-        int* x2 = rows > 2 ? (int*)(x + 2 * ldx) : x1;
-        int* x3 = rows > 3 ? (int*)(x + 3 * ldx) : x2;
-        int* x4 = rows > 4 ? (int*)(x + 4 * ldx) : x3;
-        int* x5 = rows > 5 ? (int*)(x + 5 * ldx) : x4;
+        switch (rows)
+        {
+            case 6: IntKernel<TileRows6>(x, ldx, panel, pairs, tile); break;
+            case 5: IntKernel<TileRows5>(x, ldx, panel, pairs, tile); break;
+            case 4: IntKernel<TileRows4>(x, ldx, panel, pairs, tile); break;
+            case 3: IntKernel<TileRows3>(x, ldx, panel, pairs, tile); break;
+            case 2: IntKernel<TileRows2>(x, ldx, panel, pairs, tile); break;
+            default: IntKernel<TileRows1>(x, ldx, panel, pairs, tile); break;
+        }
+    }
+
+    /// <summary>tile[r][lane] = Σ_pairs q_x[r]·q_w[lane] over R.Count rows (the JIT drops the other accumulators) and 32 lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void IntKernel<R>(short* x, int ldx, short* panel, int pairs, int* tile) where R : struct, ITileRows
+    {
+        int rows = R.Count;
+        int* x0 = (int*)x, x1 = (int*)(x + ldx), x2 = (int*)(x + 2 * ldx), x3 = (int*)(x + 3 * ldx), x4 = (int*)(x + 4 * ldx), x5 = (int*)(x + 5 * ldx);
         Vector512<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<int> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int p = 0; p < pairs; p++)
@@ -237,19 +247,37 @@ public static unsafe class ScreenedColumnMax
             panel += 64;
             Vector512<short> a = Vector512.Create(x0[p]).AsInt16();
             c00 += Avx512BW.MultiplyAddAdjacent(a, w0); c01 += Avx512BW.MultiplyAddAdjacent(a, w1);
-            a = Vector512.Create(x1[p]).AsInt16();
-            c10 += Avx512BW.MultiplyAddAdjacent(a, w0); c11 += Avx512BW.MultiplyAddAdjacent(a, w1);
-            a = Vector512.Create(x2[p]).AsInt16();
-            c20 += Avx512BW.MultiplyAddAdjacent(a, w0); c21 += Avx512BW.MultiplyAddAdjacent(a, w1);
-            a = Vector512.Create(x3[p]).AsInt16();
-            c30 += Avx512BW.MultiplyAddAdjacent(a, w0); c31 += Avx512BW.MultiplyAddAdjacent(a, w1);
-            a = Vector512.Create(x4[p]).AsInt16();
-            c40 += Avx512BW.MultiplyAddAdjacent(a, w0); c41 += Avx512BW.MultiplyAddAdjacent(a, w1);
-            a = Vector512.Create(x5[p]).AsInt16();
-            c50 += Avx512BW.MultiplyAddAdjacent(a, w0); c51 += Avx512BW.MultiplyAddAdjacent(a, w1);
+            if (rows > 1)
+            {
+                a = Vector512.Create(x1[p]).AsInt16();
+                c10 += Avx512BW.MultiplyAddAdjacent(a, w0); c11 += Avx512BW.MultiplyAddAdjacent(a, w1);
+            }
+            if (rows > 2)
+            {
+                a = Vector512.Create(x2[p]).AsInt16();
+                c20 += Avx512BW.MultiplyAddAdjacent(a, w0); c21 += Avx512BW.MultiplyAddAdjacent(a, w1);
+            }
+            if (rows > 3)
+            {
+                a = Vector512.Create(x3[p]).AsInt16();
+                c30 += Avx512BW.MultiplyAddAdjacent(a, w0); c31 += Avx512BW.MultiplyAddAdjacent(a, w1);
+            }
+            if (rows > 4)
+            {
+                a = Vector512.Create(x4[p]).AsInt16();
+                c40 += Avx512BW.MultiplyAddAdjacent(a, w0); c41 += Avx512BW.MultiplyAddAdjacent(a, w1);
+            }
+            if (rows > 5)
+            {
+                a = Vector512.Create(x5[p]).AsInt16();
+                c50 += Avx512BW.MultiplyAddAdjacent(a, w0); c51 += Avx512BW.MultiplyAddAdjacent(a, w1);
+            }
         }
-        c00.Store(tile); c01.Store(tile + 16); c10.Store(tile + 32); c11.Store(tile + 48);
-        c20.Store(tile + 64); c21.Store(tile + 80); c30.Store(tile + 96); c31.Store(tile + 112);
-        c40.Store(tile + 128); c41.Store(tile + 144); c50.Store(tile + 160); c51.Store(tile + 176);
+        c00.Store(tile); c01.Store(tile + 16);
+        if (rows > 1) { c10.Store(tile + 32); c11.Store(tile + 48); }
+        if (rows > 2) { c20.Store(tile + 64); c21.Store(tile + 80); }
+        if (rows > 3) { c30.Store(tile + 96); c31.Store(tile + 112); }
+        if (rows > 4) { c40.Store(tile + 128); c41.Store(tile + 144); }
+        if (rows > 5) { c50.Store(tile + 160); c51.Store(tile + 176); }
     }
 }
