@@ -26,6 +26,31 @@ public sealed class GemmTests
         Assert.True(MaxAbsDiff(expected, actual) <= 1e-5f * MathF.Sqrt(k));
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(10)]
+    public void Short_row_tiles_match_naive_and_the_rows_computed_alone(int m)
+    {
+        // Tiles of fewer than six rows run their own compiled kernel; each row must keep its bits.
+        int n = 70, k = 40;
+        float[] x = Random(m * k, 11), w = Random(n * k, 12), b = Random(n, 13);
+        PackedMatrix packed = PackedMatrix.Pack(w, n, k, b);
+        var expected = new float[m * n];
+        GemmReference.Linear(x, m, k, w, n, b, expected);
+        var y = new float[m * n];
+        Gemm.Linear(x, m, k, packed, y, n, new ComputePool(2));
+        Assert.True(MaxAbsDiff(expected, y) <= 1e-5f * MathF.Sqrt(k));
+        for (int r = 0; r < m; r++)
+        {
+            var row = new float[n];
+            Gemm.Linear(x.AsSpan(r * k, k), 1, k, packed, row, n, ComputePool.Serial);
+            Assert.Equal(y.AsSpan(r * n, n).ToArray(), row);
+        }
+    }
+
     [Fact]
     public void Linear_without_bias_and_with_strides()
     {

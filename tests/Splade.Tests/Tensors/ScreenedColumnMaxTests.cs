@@ -21,7 +21,7 @@ public sealed class ScreenedColumnMaxTests
     public void Matches_the_exact_twin_bit_for_bit_and_the_dense_kernel_closely(int n, int k, float biasShift)
     {
         if (!QuantizedMatrix.IsSupported) return;
-        var (starts, lengths, rows) = Segments(1, 7, 0, 13, 31);
+        var (starts, lengths, rows) = Segments(1, 7, 0, 13, 31, 2, 3, 4, 5, 10);
         float[] x = Random(rows * k, n + k, scale: 1f);
         float[] w = Random(n * k, 2 * n + k, scale: 0.2f);
         float[] b = Random(n, 3 * n + k, scale: 0.5f).Select(v => v + biasShift).ToArray();
