@@ -34,7 +34,19 @@ public sealed class ComputePool
     {
         if (jobCount <= 0) return;
         if (Threads == 1 || jobCount == 1 || !Crew.TryRun(jobCount, Math.Min(Threads, jobCount) - 1, job))
-            for (int i = 0; i < jobCount; i++) job(i);
+            RunSerial(jobCount, job);
+    }
+
+    /// <summary>All jobs on the calling thread; as on the crew, a failing job does not stop the others.</summary>
+    private static void RunSerial(int jobCount, Action<int> job)
+    {
+        Exception? error = null;
+        for (int i = 0; i < jobCount; i++)
+        {
+            try { job(i); }
+            catch (Exception e) { error ??= e; }
+        }
+        if (error is not null) ExceptionDispatchInfo.Throw(error);
     }
 
     /// <summary>The shared helper threads.</summary>

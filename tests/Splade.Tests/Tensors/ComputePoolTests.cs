@@ -39,6 +39,19 @@ public sealed class ComputePoolTests
     }
 
     [Fact]
+    public void A_failing_job_on_one_thread_still_lets_the_others_run()
+    {
+        int done = 0;
+        var e = Assert.Throws<InvalidOperationException>(() => ComputePool.Serial.For(64, i =>
+        {
+            if (i == 5) throw new InvalidOperationException("job 5");
+            Interlocked.Increment(ref done);
+        }));
+        Assert.Equal("job 5", e.Message);
+        Assert.Equal(63, done);
+    }
+
+    [Fact]
     public void Nested_and_concurrent_calls_complete()
     {
         var pool = new ComputePool(2);
