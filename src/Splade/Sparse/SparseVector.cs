@@ -53,14 +53,12 @@ public sealed class SparseVector : IEquatable<SparseVector>
     /// <summary>Builds a vector from a dense array, keeping entries that are not zero.</summary>
     public static SparseVector FromDense(ReadOnlySpan<float> dense)
     {
-        // Pooled SPLADE rows are mostly zero: jump between non-zero entries with the vectorised search.
         int count = 0;
-        for (int i = NextNonZero(dense, 0); i < dense.Length; i = NextNonZero(dense, i + 1))
-            if (dense[i] != 0f) count++;
+        foreach (float v in dense) if (v != 0f) count++;
         var indices = new int[count];
         var values = new float[count];
         int k = 0;
-        for (int i = NextNonZero(dense, 0); i < dense.Length; i = NextNonZero(dense, i + 1))
+        for (int i = 0; i < dense.Length; i++)
         {
             if (dense[i] == 0f) continue;
             if (!float.IsFinite(dense[i])) throw new ArgumentException($"dense value at {i} is not finite: {dense[i]}.");
@@ -68,14 +66,6 @@ public sealed class SparseVector : IEquatable<SparseVector>
             values[k++] = dense[i];
         }
         return new SparseVector(dense.Length, indices, values, validate: false);
-    }
-
-    /// <summary>The first index ≥ <paramref name="from"/> whose bits are not +0 (dense.Length when none).</summary>
-    private static int NextNonZero(ReadOnlySpan<float> dense, int from)
-    {
-        if (from >= dense.Length) return dense.Length;
-        int next = dense[from..].IndexOfAnyExcept(0f);
-        return next < 0 ? dense.Length : from + next;
     }
 
     /// <summary>Builds a vector from unordered (index, value) pairs; duplicate indices are an error, zeros are dropped.</summary>
