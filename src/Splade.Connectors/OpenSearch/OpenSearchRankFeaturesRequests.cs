@@ -1,4 +1,4 @@
-using Splade.Search;
+using System.Text.Json;
 using Splade.Sparse;
 
 namespace Splade.Connectors.OpenSearch;
@@ -9,93 +9,39 @@ namespace Splade.Connectors.OpenSearch;
 /// <c>query_tokens</c> (exact scoring). <c>rank_features</c> rejects dots in feature names, so keys
 /// use <see cref="TokenKeys.EscapeDots"/> by default.
 /// </summary>
-public sealed class OpenSearchRankFeaturesRequests : ISearchEngineRequests
+public sealed class OpenSearchRankFeaturesRequests(string index, Func<int, string> idToToken, string vectorField = "splade", string textField = "text", TokenKeys? keys = null)
+    : TokenKeyedRequests(index, idToToken, vectorField, textField, keys)
 {
-    private readonly TokenKeys _keys;
-
-    /// <summary>Creates the bodies for <paramref name="index"/>.</summary>
-    public OpenSearchRankFeaturesRequests(string index, Func<int, string> idToToken, string vectorField = "splade", string textField = "text", TokenKeys? keys = null)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(index);
-        Index = index;
-        VectorField = vectorField;
-        TextField = textField;
-        _keys = keys ?? TokenKeys.WithEscapedDots(idToToken);
-    }
+    /// <inheritdoc />
+    protected override string VectorFieldType => "rank_features";
 
     /// <inheritdoc />
-    public string Index { get; }
-
-    /// <inheritdoc />
-    public string VectorField { get; }
-
-    /// <inheritdoc />
-    public string TextField { get; }
-
-    /// <inheritdoc />
-    public string CreateIndexBody() => SparseJson.Write(w =>
-    {
-        w.WriteStartObject();
-        w.WriteStartObject("mappings");
-        w.WriteStartObject("properties");
-        w.WriteStartObject(VectorField);
-        w.WriteString("type", "rank_features");
-        w.WriteEndObject();
-        w.WriteStartObject(TextField);
-        w.WriteString("type", "text");
-        w.WriteEndObject();
-        w.WriteEndObject();
-        w.WriteEndObject();
-        w.WriteEndObject();
-    });
-
-    /// <inheritdoc />
-    public string DocumentBody(IndexedDocument document) => SparseJson.Write(w =>
-    {
-        w.WriteStartObject();
-        w.WritePropertyName(VectorField);
-        SparseJson.WriteTokenObject(w, document.Vector, _keys, $"document '{document.Id}'");
-        if (document.Text is not null) w.WriteString(TextField, document.Text);
-        w.WriteEndObject();
-    });
-
-    /// <inheritdoc />
-    public string BulkIndexBody(IEnumerable<IndexedDocument> documents) => BulkNdjson.Index(Index, documents, DocumentBody);
-
-    /// <inheritdoc />
-    public string SearchBody(SparseVector query, int size) => SparseJson.Write(w =>
-    {
-        w.WriteStartObject();
-        w.WriteNumber("size", size);
-        w.WriteStartObject("query");
-        w.WriteStartObject("neural_sparse");
-        w.WriteStartObject(VectorField);
-        w.WritePropertyName("query_tokens");
-        SparseJson.WriteTokenObject(w, query, _keys, "query");
-        w.WriteEndObject();
-        w.WriteEndObject();
-        w.WriteEndObject();
-        BulkNdjson.WriteSourceFilter(w, TextField);
-        w.WriteEndObject();
-    });
+    protected override void WriteQueryClause(Utf8JsonWriter w, SparseVector query) =>
+        WriteNeuralSparse(w, () =>
+        {
+            w.WritePropertyName("query_tokens");
+            SparseJson.WriteTokenObject(w, query, Keys, "query");
+        });
 
     /// <summary>
     /// A <c>neural_sparse</c> query that lets OpenSearch encode <paramref name="queryText"/> with the
     /// deployed model <paramref name="modelId"/> (for example a remote connector to <c>splade serve</c>).
     /// </summary>
-    public string SearchTextBody(string queryText, string modelId, int size) => SparseJson.Write(w =>
+    public string SearchTextBody(string queryText, string modelId, int size) => SearchWith(size, w =>
+        WriteNeuralSparse(w, () =>
+        {
+            w.WriteString("query_text", queryText);
+            w.WriteString("model_id", modelId);
+        }));
+
+    private void WriteNeuralSparse(Utf8JsonWriter w, Action writeFieldContent)
     {
         w.WriteStartObject();
-        w.WriteNumber("size", size);
-        w.WriteStartObject("query");
         w.WriteStartObject("neural_sparse");
         w.WriteStartObject(VectorField);
-        w.WriteString("query_text", queryText);
-        w.WriteString("model_id", modelId);
+        writeFieldContent();
         w.WriteEndObject();
         w.WriteEndObject();
         w.WriteEndObject();
-        BulkNdjson.WriteSourceFilter(w, TextField);
-        w.WriteEndObject();
-    });
+    }
 }
