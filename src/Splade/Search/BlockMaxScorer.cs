@@ -56,17 +56,7 @@ internal static class BlockMaxScorer
         if (topK == 0) return new List<SearchHit>();
         ReadOnlySpan<int> qi = query.Indices;
         ReadOnlySpan<float> qv = query.Values;
-        double s = 0;
-        int n = 0;
-        for (int i = 0; i < qi.Length; i++)
-        {
-            if (qv[i] == 0f) continue;
-            n++;
-            float max = 0f;
-            foreach (var seg in snapshot.Segments) max = Math.Max(max, seg.TermMax[qi[i]]);
-            s += (double)qv[i] * max;
-        }
-        float margin = (float)(16.0 * (n + 3) * Math.Pow(2, -24) * s * 1.0001);
+        float margin = RoundingMargin.For(snapshot, query, extraOperations: 3);
         var heap = new TopKHeap(snapshot, topK);
         LastBlocksScored = 0;
         for (int segIdx = 0; segIdx < snapshot.Segments.Length; segIdx++)

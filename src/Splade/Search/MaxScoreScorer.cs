@@ -54,18 +54,7 @@ internal static class MaxScoreScorer
         ReadOnlySpan<int> qi = query.Indices;
         ReadOnlySpan<float> qv = query.Values;
 
-        // S: bound on the sum of |products| of any document, for the rounding margin.
-        double s = 0;
-        int n = 0;
-        for (int i = 0; i < qi.Length; i++)
-        {
-            if (qv[i] == 0f) continue;
-            n++;
-            float max = 0f;
-            foreach (var seg in snapshot.Segments) max = Math.Max(max, seg.TermMax[qi[i]]);
-            s += (double)qv[i] * max;
-        }
-        float margin = (float)(16.0 * (n + 1) * Math.Pow(2, -24) * s * 1.0001);
+        float margin = RoundingMargin.For(snapshot, query, extraOperations: 1);
         var pool = new CandidatePool(topK, margin);
 
         var acc = t_accumulator ??= new float[RangeDocs];   // [RangeDocs]
