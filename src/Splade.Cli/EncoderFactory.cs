@@ -60,7 +60,9 @@ internal sealed class CorpusBm25Encoder : ICorpusFittedEncoder
                     break;
                 case "tokenizer":
                     string folder = Splade.Hub.ModelLocator.Resolve(value);
-                    encoder._tokenizer = Splade.Tokenization.BertTokenizer.FromFolder(folder);
+                    // A model folder may keep its tokenizer in a module folder (Router models).
+                    string tokenizerDir = File.Exists(Path.Combine(folder, "modules.json")) ? Splade.Models.ModelFolder.Load(folder).TokenizerDirectory : folder;
+                    encoder._tokenizer = Splade.Tokenization.BertTokenizer.FromFolder(tokenizerDir);
                     break;
                 default: throw new CliException($"bm25: unknown setting '{key}' (expected k1, b, tokenizer).");
             }

@@ -36,7 +36,7 @@ public sealed partial class SparseEncoder : ISparseTextEncoder
         options ??= new SparseEncoderOptions();
         string folder = ModelLocator.Resolve(modelIdOrPath, options.Hub, options.DownloadProgress);
         var model = SpladeModel.Load(folder, new SpladeModelOptions { Threads = options.Threads });
-        var tokenizer = BertTokenizer.FromFolder(folder);
+        var tokenizer = BertTokenizer.FromFolder(model.Folder.TokenizerDirectory);
         return new SparseEncoder(folder, model, tokenizer, options);
     }
 
@@ -46,7 +46,7 @@ public sealed partial class SparseEncoder : ISparseTextEncoder
         options ??= new SparseEncoderOptions();
         string folder = await ModelLocator.ResolveAsync(modelIdOrPath, options.Hub, options.DownloadProgress, cancellationToken).ConfigureAwait(false);
         var model = SpladeModel.Load(folder, new SpladeModelOptions { Threads = options.Threads });
-        var tokenizer = BertTokenizer.FromFolder(folder);
+        var tokenizer = BertTokenizer.FromFolder(model.Folder.TokenizerDirectory);
         return new SparseEncoder(folder, model, tokenizer, options);
     }
 

@@ -56,17 +56,37 @@ public sealed class EvaluationResult
     public void AppendCsv(string path, double epoch = -1, long steps = -1)
     {
         string prefix = Name.Length > 0 ? Name + "_" : "";
+        var columns = Metrics.Select((m, i) => (Name: m.Key[prefix.Length..], m.Value, Order: CsvOrder(m.Key[prefix.Length..], i))).OrderBy(c => c.Order).ToArray();
         var headers = new List<string> { "epoch", "steps" };
-        foreach (var (k, _) in Metrics)
-        {
-            string m = k[prefix.Length..];
-            headers.Add(m.StartsWith("dot_", StringComparison.Ordinal) ? "dot-" + CsvMetricName(m[4..]) : m);
-        }
+        foreach (var c in columns)
+            headers.Add(c.Name.StartsWith("dot_", StringComparison.Ordinal) ? "dot-" + CsvMetricName(c.Name[4..]) : c.Name);
         bool exists = File.Exists(path) && new FileInfo(path).Length > 0;
         using var w = new StreamWriter(path, append: true, new UTF8Encoding(false));
         if (!exists) w.Write(string.Join(',', headers) + "\n");
         w.Write(string.Join(',', new[] { epoch.ToString(CultureInfo.InvariantCulture), steps.ToString(CultureInfo.InvariantCulture) }
-            .Concat(Metrics.Select(m => m.Value.ToString("R", CultureInfo.InvariantCulture)))) + "\n");
+            .Concat(columns.Select(c => c.Value.ToString("R", CultureInfo.InvariantCulture)))) + "\n");
+    }
+
+    /// <summary>
+    /// Column order of the reference's CSV: accuracy@k, then precision@k and recall@k side by side for each k,
+    /// then MRR, NDCG, MAP, then the sparsity columns in the order they were computed.
+    /// </summary>
+    private static (int Group, int K, int Kind, int Index) CsvOrder(string metric, int index)
+    {
+        if (!metric.StartsWith("dot_", StringComparison.Ordinal) || metric.IndexOf('@') < 0) return (9, 0, 0, index);
+        int at = metric.IndexOf('@');
+        string name = metric[4..at];
+        int k = int.TryParse(metric[(at + 1)..], NumberStyles.Integer, CultureInfo.InvariantCulture, out int parsed) ? parsed : 0;
+        return name switch
+        {
+            "accuracy" => (0, k, 0, index),
+            "precision" => (1, k, 0, index),
+            "recall" => (1, k, 1, index),
+            "mrr" => (2, k, 0, index),
+            "ndcg" => (3, k, 0, index),
+            "map" => (4, k, 0, index),
+            _ => (5, k, 0, index),
+        };
     }
 
     private static string CsvMetricName(string m)

@@ -63,14 +63,18 @@ public sealed class SparseInformationRetrievalEvaluator
         ArgumentNullException.ThrowIfNull(encoder);
         using var owned = index is null ? new BruteForceSparseIndex() : null;
         index ??= owned!;
+        // Documents holding each dimension, for avg_flops; unknown when the corpus was indexed earlier.
+        long[]? corpusDimCounts = null;
         if (!corpusAlreadyIndexed)
         {
             long active = 0;
+            corpusDimCounts = new long[encoder.Dimension];
             for (int start = 0; start < _data.Corpus.Count; start += BatchSize)
             {
                 var batch = _data.Corpus.Skip(start).Take(BatchSize).ToArray();
                 var vectors = encoder.EncodeDocuments(batch.Select(d => d.FullText).ToArray(), cancellationToken);
                 active += vectors.Sum(v => (long)v.Count);
+                foreach (var v in vectors) foreach (int j in v.Indices) corpusDimCounts[j]++;
                 index.Upsert(batch.Select((d, i) => new IndexedDocument(d.Id, vectors[i])).ToArray(), cancellationToken);
                 progress?.Report($"encoded {Math.Min(start + BatchSize, _data.Corpus.Count)}/{_data.Corpus.Count} documents");
             }
@@ -83,12 +87,34 @@ public sealed class SparseInformationRetrievalEvaluator
         int maxK = MaxK;
         for (int i = 0; i < qids.Count; i++) run[qids[i]] = index.Search(queryVectors[i], maxK, cancellationToken);
         double queryActive = qids.Count == 0 ? 0 : queryVectors.Average(v => (double)v.Count);
-        return EvaluateRun(run, encoder.Dimension, queryActive, corpusActiveDims);
+        double? avgFlops = null;
+        if (corpusDimCounts is not null && qids.Count > 0 && _data.Corpus.Count > 0)
+        {
+            var queryDimCounts = new long[encoder.Dimension];
+            foreach (var v in queryVectors) foreach (int j in v.Indices) queryDimCounts[j]++;
+            avgFlops = AverageFlops(queryDimCounts, qids.Count, corpusDimCounts, _data.Corpus.Count);
+        }
+        return EvaluateRun(run, encoder.Dimension, queryActive, corpusActiveDims, avgFlops);
+    }
+
+    /// <summary>
+    /// The expected number of multiplications of one query-document dot product (the FLOPS of the SPLADE
+    /// papers): Σ_j p_j(query) · p_j(document), with p_j the fraction of vectors where dimension j is non-zero.
+    /// </summary>
+    public static double AverageFlops(ReadOnlySpan<long> queryDimCounts, int queries, ReadOnlySpan<long> documentDimCounts, int documents)
+    {
+        if (queryDimCounts.Length != documentDimCounts.Length)
+            throw new ArgumentException($"dimension counts differ: {queryDimCounts.Length} vs {documentDimCounts.Length}.");
+        double sum = 0;
+        for (int j = 0; j < queryDimCounts.Length; j++)
+            if (queryDimCounts[j] != 0 && documentDimCounts[j] != 0)
+                sum += (double)queryDimCounts[j] / queries * ((double)documentDimCounts[j] / documents);
+        return sum;
     }
 
     /// <summary>Scores ranked lists (qid → hits, best first) against the judgments; unjudged queries in the run are ignored.</summary>
     public EvaluationResult EvaluateRun(IReadOnlyDictionary<string, IReadOnlyList<SearchHit>> run, int dimension,
-        double? queryActiveDims = null, double? corpusActiveDims = null)
+        double? queryActiveDims = null, double? corpusActiveDims = null, double? avgFlops = null)
     {
         var qids = JudgedQueryIds();
         bool graded = _data.Qrels.Values.Any(d => d.Values.Any(g => g > 1));
@@ -125,6 +151,7 @@ public sealed class SparseInformationRetrievalEvaluator
             metrics.Add(new($"{prefix}corpus_active_dims", c));
             metrics.Add(new($"{prefix}corpus_sparsity_ratio", 1 - c / dimension));
         }
+        if (avgFlops is double f) metrics.Add(new($"{prefix}avg_flops", f));
         return new EvaluationResult(Name, metrics, run, qids.Count, _data.Corpus.Count);
     }
 }

@@ -77,6 +77,23 @@ public sealed class ModelFolder
     /// <summary>Whether queries and documents take different routes.</summary>
     public bool IsRouter { get; }
 
+    /// <summary>
+    /// Folder holding the tokenizer files: the model folder when it has tokenizer.json or vocab.txt, else
+    /// the transformer's folder, else the first module folder that has them (sentence-transformers 5+
+    /// saves a Router's tokenizer inside each module folder, e.g. <c>document_0_MLMTransformer/</c>).
+    /// </summary>
+    public string TokenizerDirectory
+    {
+        get
+        {
+            static bool HasTokenizer(string dir) =>
+                File.Exists(System.IO.Path.Combine(dir, "tokenizer.json")) || File.Exists(System.IO.Path.Combine(dir, "vocab.txt"));
+            if (HasTokenizer(Path)) return Path;
+            if (HasTokenizer(TransformerDirectory)) return TransformerDirectory;
+            return Routes.Values.SelectMany(c => c).Select(m => m.Directory).FirstOrDefault(HasTokenizer) ?? Path;
+        }
+    }
+
     /// <summary>Reads and checks every settings file of <paramref name="folder"/>.</summary>
     /// <exception cref="ModelLoadException">A file is missing or malformed, or a module type is unknown.</exception>
     public static ModelFolder Load(string folder)

@@ -1,6 +1,7 @@
 using Splade.Models;
 using System.Text.Json;
 using Splade.Training.Checkpoint;
+using Splade.Training.Losses;
 using Splade.Training.Model;
 
 namespace Splade.Tests.Training;
@@ -53,15 +54,29 @@ internal sealed class TrainingFixture
 
     public List<int[]> AllSequences() => [.. Queries, .. Positives, .. Negatives];
 
+    /// <summary>Forward and backward of the fixture batch (4 triples) through <paramref name="loss"/>; gradients accumulate in the parameters.</summary>
+    public LossParts Step(BertMlmSplade model, SpladeLoss loss)
+    {
+        var pooled = model.Forward(AllSequences());
+        var grad = new float[pooled.Length];
+        var parts = loss.ForwardBackward(new SparseBatch(pooled, 4, 3, model.Parameters.Config.VocabSize), null, grad);
+        model.Backward(grad);
+        return parts;
+    }
+
     public BertParameters LoadParameters()
     {
         using var source = new SafeTensorsTensorSource(Path.Combine(ModelDir, "model.safetensors"));
         return BertParameters.Load(TrainingModelConfig.Load(ModelDir), source);
     }
 
-    public static Dictionary<string, (float[] Data, int[] Shape)> ExpectedGrads()
+    public static Dictionary<string, (float[] Data, int[] Shape)> ExpectedGrads() =>
+        ReadTensors(Path.Combine(TestData.Dir, "models", "tiny-splade.grads.safetensors"));
+
+    /// <summary>Every tensor of a safetensors file as float32, by name.</summary>
+    public static Dictionary<string, (float[] Data, int[] Shape)> ReadTensors(string path)
     {
-        using var file = SafeTensorsFile.Open(Path.Combine(TestData.Dir, "models", "tiny-splade.grads.safetensors"));
+        using var file = SafeTensorsFile.Open(path);
         return file.Tensors.Values.ToDictionary(t => t.Name, t => (file.ReadFloat32(t.Name), t.Shape));
     }
 }
