@@ -89,6 +89,7 @@ internal sealed class EncodeCommand : ICommand
         bool resume = args.Flag("resume") || shard is not null;
         if (resume && outputPath is null or "-") throw new CliException("--resume and --shard need --output FILE (the file records the progress).");
         _ = args.Has("threads");
+        _ = args.Has("precision");
         _ = args.Has("model");
         args.ThrowOnUnused();
 

@@ -66,6 +66,7 @@ internal sealed class ServeCommand : ICommand
             RequestLog = args.Flag("quiet") ? null : context.Stderr,
         };
         _ = args.Has("threads");
+        _ = args.Has("precision");
         args.ThrowOnUnused();
 
         var encoder = ModelLoading.Load(args, context);
