@@ -58,7 +58,7 @@ public sealed class BertLMPredictionHead
     /// <summary>The decoder prepared for the screened exact column max (null where AVX-512 BW is missing).</summary>
     public QuantizedMatrix? ScreenedDecoder { get; }
 
-    /// <summary>The decoder in 7-bit integers for reduced-precision max pooling (null in float32 mode).</summary>
+    /// <summary>The decoder in byte integers for reduced-precision max pooling (null in float32 mode).</summary>
     public Int8Matrix? Int8Decoder { get; }
 
     /// <summary>transform: <paramref name="output"/> [tokens, hidden] = LN(act(dense(<paramref name="hidden"/>))).</summary>

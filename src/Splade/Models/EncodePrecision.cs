@@ -11,16 +11,17 @@ public enum EncodePrecision
     Float32,
 
     /// <summary>
-    /// The MLM decoder (hidden → vocabulary logits, most of the arithmetic) with 7-bit weights (one scale
-    /// per vocabulary row) and 7-bit activations (one scale and zero point per token); max pooling over
-    /// these approximate logits. The encoder stays float32. Sum pooling keeps the float decoder.
+    /// The MLM decoder (hidden → vocabulary logits, most of the arithmetic) with 7-bit weights (63 levels
+    /// each side of 0, one scale per vocabulary row) and 8-bit activations (131 levels, one step and zero
+    /// point per token); max pooling over these approximate logits. The encoder stays float32. Sum
+    /// pooling keeps the float decoder.
     /// </summary>
     Int8Decoder,
 
     /// <summary>
     /// As <see cref="Int8Decoder"/>, and the encoder's linear layers (Q/K/V, attention output,
-    /// intermediate, output) in the same 7-bit arithmetic; attention, LayerNorm, GELU and the MLM
-    /// transform stay float32.
+    /// intermediate, output) in 8-bit weights (127 levels each side of 0) and 7-bit activations (65
+    /// levels per token); attention, LayerNorm, GELU and the MLM transform stay float32.
     /// </summary>
     Int8,
 }

@@ -4,7 +4,7 @@ namespace Splade.Models;
 
 /// <summary>
 /// SPLADE max pooling over reduced-precision logits (<see cref="EncodePrecision.Int8Decoder"/> and
-/// <see cref="EncodePrecision.Int8"/>): w_j = f(max(0, max_t ŷ_tj)) with ŷ the 7-bit estimate of
+/// <see cref="EncodePrecision.Int8"/>): w_j = f(max(0, max_t ŷ_tj)) with ŷ the integer estimate of
 /// <see cref="Int8ColumnMax"/> and f = log1p (twice for log1p_relu), which is monotone with f(0) = 0.
 /// </summary>
 public static class SpladePoolingInt8

@@ -5,7 +5,7 @@ namespace Splade.Tensors;
 
 /// <summary>
 /// Reduced-precision SPLADE max: out[s, j] = max(0, max over rows t of segment s of y_tj), where
-/// y_tj is the 7-bit estimate of <see cref="Int8Gemm"/> (a_t·s_j·S_tj + m_t·Σ_k W[j, k] + b_j).
+/// y_tj is the integer estimate of <see cref="Int8Gemm"/> (a_t·s_j·S_tj + m_t·Σ_k W[j, k] + b_j).
 /// Unlike <see cref="ScreenedColumnMax"/>, no logit is recomputed in float: the result is an
 /// approximation of the exact column max, but it equals <see cref="Reference"/> bit for bit and does
 /// not depend on batching or on the thread count (jobs split columns only).
@@ -25,7 +25,7 @@ public static unsafe class Int8ColumnMax
         int segments = starts.Length, n = w.N, kp = w.KPadded;
         output[..(segments * n)].Clear();
         if (rows == 0) return;
-        using Int8Rows q = Int8Rows.Quantize(x, rows, w.K, ldx, kp, pool);
+        using Int8Rows q = Int8Rows.Quantize(x, rows, w.K, ldx, kp, w.ActivationLevels, pool);
         int[] segStarts = starts.ToArray(), segLengths = lengths.ToArray();
         int jobs = (w.PanelCount + PanelsPerJob - 1) / PanelsPerJob;
         fixed (float* po = output, pscale = w.Scale, psum = w.RowSum, pb = w.Bias, pstep = q.Step, pmin = q.Min)
@@ -77,7 +77,7 @@ public static unsafe class Int8ColumnMax
         for (int s = 0; s < starts.Length; s++)
             for (int t = starts[s]; t < starts[s] + lengths[s]; t++)
             {
-                Int8Rows.QuantizeRow(x.Slice(t * ldx, w.K), u, out float step, out float min);
+                Int8Rows.QuantizeRow(x.Slice(t * ldx, w.K), u, w.ActivationLevels, out float step, out float min);
                 for (int j = 0; j < w.N; j++)
                     output[s * w.N + j] = Math.Max(output[s * w.N + j], Int8Gemm.Dequantize(Int8Kernel.Reference(u, w, j), step, min, w, j));
             }

@@ -5,8 +5,8 @@ using System.Runtime.Intrinsics.X86;
 namespace Splade.Tensors;
 
 /// <summary>
-/// Reduced-precision <c>Linear</c>: Y[M, N] ≈ X[M, K]·W[N, K]ᵀ + b with 7-bit weights
-/// (<see cref="Int8Matrix"/>) and 7-bit per-row activations (<see cref="Int8Rows"/>):
+/// Reduced-precision <c>Linear</c>: Y[M, N] ≈ X[M, K]·W[N, K]ᵀ + b with byte weights
+/// (<see cref="Int8Matrix"/>) and byte activations per row (<see cref="Int8Rows"/>):
 /// y_tj = a_t·s_j·S_tj + m_t·Σ_k W[j, k] + b_j, where S_tj = Σ_k u_t[k]·q_j[k] is exact
 /// (<see cref="Int8Kernel"/>). Each output is one fixed sequence of operations, so results do not
 /// depend on batching or the thread count, and equal <see cref="LinearReference"/> bit for bit.
@@ -31,7 +31,7 @@ public static unsafe class Int8Gemm
         int wantedColumnJobs = Math.Max(1, (4 * pool.Threads + mJobs - 1) / mJobs);
         int nb = Math.Min(Math.Max(1, CacheBytes / (kp * Int8Matrix.PanelWidth)), Math.Max(1, (panels + wantedColumnJobs - 1) / wantedColumnJobs));
         int nJobs = (panels + nb - 1) / nb;
-        using Int8Rows q = Int8Rows.Quantize(x, m, w.K, ldx, kp, pool);
+        using Int8Rows q = Int8Rows.Quantize(x, m, w.K, ldx, kp, w.ActivationLevels, pool);
         fixed (float* py = y, pscale = w.Scale, psum = w.RowSum, pb = w.Bias, pstep = q.Step, pmin = q.Min)
         fixed (byte* pq = q.Data)
         fixed (sbyte* pw = w.Data)
@@ -77,7 +77,7 @@ public static unsafe class Int8Gemm
         var u = new byte[w.KPadded];
         for (int t = 0; t < m; t++)
         {
-            Int8Rows.QuantizeRow(x.Slice(t * ldx, w.K), u, out float step, out float min);
+            Int8Rows.QuantizeRow(x.Slice(t * ldx, w.K), u, w.ActivationLevels, out float step, out float min);
             for (int j = 0; j < w.N; j++)
                 y[t * ldy + j] = Dequantize(Int8Kernel.Reference(u, w, j), step, min, w, j);
         }

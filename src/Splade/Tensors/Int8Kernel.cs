@@ -6,11 +6,11 @@ namespace Splade.Tensors;
 
 /// <summary>
 /// The integer register tile shared by <see cref="Int8Gemm"/> and <see cref="Int8ColumnMax"/>:
-/// tile[r·32 + lane] = Σ_k u[r][k]·q[lane][k] for up to six rows of unsigned 7-bit levels and one
-/// 32-row panel of signed 7-bit weights. Each step reads two 4-byte groups per row:
-/// <c>vpmaddubsw</c> multiplies bytes and adds adjacent pairs into int16 (|·| ≤ 2·127·63), the two
-/// groups are added in int16 (≤ 32004, no overflow), and one <c>vpmaddwd</c> by ones widens and adds
-/// pairs into the int32 accumulators. The sums are exact integers.
+/// tile[r·32 + lane] = Σ_k u[r][k]·q[lane][k] for up to six rows of unsigned levels u ≤ A and one
+/// 32-row panel of signed levels |q| ≤ W, where 4·A·W ≤ 32767 (<see cref="Int8Matrix.ActivationLevels"/>).
+/// Each step reads two 4-byte groups per row: <c>vpmaddubsw</c> multiplies bytes and adds adjacent
+/// pairs into int16 (|·| ≤ 2·A·W), the two groups are added in int16 (≤ 4·A·W, no overflow), and one
+/// <c>vpmaddwd</c> by ones widens and adds pairs into the int32 accumulators. The sums are exact integers.
 /// </summary>
 internal static unsafe class Int8Kernel
 {

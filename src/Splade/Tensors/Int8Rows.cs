@@ -8,16 +8,14 @@ namespace Splade.Tensors;
 
 /// <summary>
 /// Rows of activations quantised per row (per token), asymmetrically: x[k] ≈ m + a·u[k] with
-/// m = min_k x[k], a = (max_k x[k] − m)/127 and u[k] = round((x[k] − m)/a) in [0, 127]. Then
+/// m = min_k x[k], a = (max_k x[k] − m)/L and u[k] = round((x[k] − m)/a) in [0, L], L the
+/// matrix's <see cref="Int8Matrix.ActivationLevels"/>. Then
 /// Σ_k x[k]·W[j, k] ≈ a·s_j·Σ_k u[k]·q[j, k] + m·Σ_k W[j, k], whose error is Σ_k e[k]·W[j, k] +
 /// a·Σ_k u[k]·(W[j, k] − s_j·q[j, k]) with |e[k]| ≤ a/2 and |W − s·q| ≤ s/2. A constant row (a = 0)
 /// is exact. Buffers come from <see cref="ArrayPool{T}"/>; dispose to return them.
 /// </summary>
 internal sealed unsafe class Int8Rows : IDisposable
 {
-    /// <summary>Largest activation level: u in [0, 127].</summary>
-    public const int Levels = 127;
-
     private Int8Rows(int rows, int kPadded)
     {
         Rows = rows;
@@ -39,7 +37,7 @@ internal sealed unsafe class Int8Rows : IDisposable
     public float[] Min { get; }
 
     /// <summary>Quantises rows [0, rows) of X [rows, k] (row stride <paramref name="ldx"/>), row blocks split over the pool.</summary>
-    public static Int8Rows Quantize(ReadOnlySpan<float> x, int rows, int k, int ldx, int kPadded, ComputePool pool)
+    public static Int8Rows Quantize(ReadOnlySpan<float> x, int rows, int k, int ldx, int kPadded, int levels, ComputePool pool)
     {
         var q = new Int8Rows(rows, kPadded);
         if (rows == 0) return q;
@@ -51,15 +49,15 @@ internal sealed unsafe class Int8Rows : IDisposable
             {
                 int r1 = Math.Min(rows, (j + 1) * RowsPerJob);
                 for (int r = j * RowsPerJob; r < r1; r++)
-                    QuantizeRow(new ReadOnlySpan<float>((float*)ax + (long)r * ldx, k), q.Data.AsSpan(r * kPadded, kPadded), out q.Step[r], out q.Min[r]);
+                    QuantizeRow(new ReadOnlySpan<float>((float*)ax + (long)r * ldx, k), q.Data.AsSpan(r * kPadded, kPadded), levels, out q.Step[r], out q.Min[r]);
             });
         }
         return q;
     }
 
-    /// <summary>One row: levels into <paramref name="levels"/> (its tail beyond x is zeroed), step and zero point out.</summary>
+    /// <summary>One row to [0, <paramref name="top"/>]: levels into <paramref name="levels"/> (its tail beyond x is zeroed), step and zero point out.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void QuantizeRow(ReadOnlySpan<float> x, Span<byte> levels, out float step, out float min)
+    public static void QuantizeRow(ReadOnlySpan<float> x, Span<byte> levels, int top, out float step, out float min)
     {
         int k = x.Length;
         levels[k..].Clear();
@@ -72,8 +70,8 @@ internal sealed unsafe class Int8Rows : IDisposable
             levels[..k].Clear();
             return;
         }
-        step = range / Levels;
-        float inv = Levels / range;
+        step = range / top;
+        float inv = top / range;
         int c = 0;
         fixed (float* px = x)
         fixed (byte* pq = levels)
@@ -81,7 +79,7 @@ internal sealed unsafe class Int8Rows : IDisposable
             if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
             {
                 Vector512<float> vm = Vector512.Create(min), vi = Vector512.Create(inv);
-                Vector512<int> hi = Vector512.Create(Levels);
+                Vector512<int> hi = Vector512.Create(top);
                 for (; c + 16 <= k; c += 16)
                 {
                     // vcvtps2dq rounds to nearest even, as MathF.Round does in the scalar tail.
@@ -90,12 +88,12 @@ internal sealed unsafe class Int8Rows : IDisposable
                     Avx512F.ConvertToVector128Byte(u).Store(pq + c);
                 }
             }
-            for (; c < k; c++) pq[c] = Level(px[c], min, inv);
+            for (; c < k; c++) pq[c] = Level(px[c], min, inv, top);
         }
     }
 
-    /// <summary>The scalar rule: round((x − m)·(127/range)) clamped to [0, 127].</summary>
-    public static byte Level(float x, float min, float inv) => (byte)Math.Clamp((int)MathF.Round((x - min) * inv), 0, Levels);
+    /// <summary>The scalar rule: round((x − m)·(top/range)) clamped to [0, top].</summary>
+    public static byte Level(float x, float min, float inv, int top) => (byte)Math.Clamp((int)MathF.Round((x - min) * inv), 0, top);
 
     public void Dispose()
     {

@@ -20,11 +20,12 @@ public sealed class Int8KernelTests
     [InlineData(769)]
     public void Vector_row_quantisation_matches_the_scalar_rule(int k)
     {
+        const int Top = 130;
         float[] x = Random(k, k, scale: 3f);
         x[0] += 0.5f;
         var levels = new byte[(k + 7) & ~7];
         levels.AsSpan().Fill(0xAA); // the padding must be cleared
-        Int8Rows.QuantizeRow(x, levels, out float step, out float min);
+        Int8Rows.QuantizeRow(x, levels, Top, out float step, out float min);
         if (k == 1)
         {
             Assert.Equal(0f, step); // a constant row is exact: x = m
@@ -33,34 +34,34 @@ public sealed class Int8KernelTests
         else
         {
             Assert.Equal(x.Min(), min);
-            Assert.Equal((x.Max() - min) / Int8Rows.Levels, step);
+            Assert.Equal((x.Max() - min) / Top, step);
         }
-        float inv = step == 0 ? 0 : Int8Rows.Levels / (x.Max() - min);
+        float inv = step == 0 ? 0 : Top / (x.Max() - min);
         for (int c = 0; c < k; c++)
         {
-            byte expected = step == 0 ? (byte)0 : Int8Rows.Level(x[c], min, inv);
+            byte expected = step == 0 ? (byte)0 : Int8Rows.Level(x[c], min, inv, Top);
             Assert.Equal(expected, levels[c]);
             Assert.True(MathF.Abs(min + step * levels[c] - x[c]) <= step * 0.5001f + 1e-6f, $"k={c}");
         }
         Assert.All(levels.Skip(k), v => Assert.Equal(0, v));
-        Assert.Contains(levels.Take(k), v => v == Int8Rows.Levels || k == 1);
+        Assert.Contains(levels.Take(k), v => v == Top || k == 1);
     }
 
     [Theory]
-    [InlineData(1, 1, 1)]
-    [InlineData(7, 31, 7)]
-    [InlineData(31, 769, 33)]
-    [InlineData(13, 100, 256)]
-    [InlineData(10, 65, 1024)]
-    [InlineData(40, 33, 9)]
-    public void Linear_matches_its_twin_bit_for_bit_and_the_float_product_within_the_quantisation_bound(int m, int n, int k)
+    [InlineData(1, 1, 1, 63)]
+    [InlineData(7, 31, 7, 63)]
+    [InlineData(31, 769, 33, 127)]
+    [InlineData(13, 100, 256, 63)]
+    [InlineData(10, 65, 1024, 127)]
+    [InlineData(40, 33, 9, 2)]
+    public void Linear_matches_its_twin_bit_for_bit_and_the_float_product_within_the_quantisation_bound(int m, int n, int k, int weightLevels)
     {
         if (!Int8Matrix.IsSupported) return;
         int ldx = k + 3, ldy = n + 5;
         float[] x = Random(m * ldx, m + n + k, scale: 2f);
         float[] w = Random(n * k, 2 * n + k, scale: 0.3f);
         float[] b = Random(n, 3 * n + k, scale: 0.5f);
-        var q = Int8Matrix.Quantize(w, n, k, b);
+        var q = Int8Matrix.Quantize(w, n, k, b, weightLevels);
         var fast = new float[m * ldy];
         Int8Gemm.Linear(x, m, ldx, q, fast, ldy, new ComputePool(2));
         var serial = new float[m * ldy];
@@ -75,7 +76,7 @@ public sealed class Int8KernelTests
         for (int t = 0; t < m; t++)
         {
             var row = x.AsSpan(t * ldx, k);
-            float min = row.ToArray().Min(), a = (row.ToArray().Max() - min) / Int8Rows.Levels;
+            float min = row.ToArray().Min(), a = (row.ToArray().Max() - min) / q.ActivationLevels;
             double sumAboveMin = 0;
             foreach (float v in row) sumAboveMin += v - min;
             for (int j = 0; j < n; j++)
@@ -89,7 +90,7 @@ public sealed class Int8KernelTests
                     abs += Math.Abs(row[c] * wv);
                     maxW = Math.Max(maxW, Math.Abs(wv));
                 }
-                double s = maxW / Int8Matrix.WeightLevels;
+                double s = maxW / weightLevels;
                 double bound = a / 2 * l1 + s / 2 * (sumAboveMin + k * a / 2) + 1e-5 * abs + 1e-6;
                 double err = Math.Abs(fast[t * ldy + j] - exact);
                 Assert.True(err <= bound, $"t={t} j={j}: error {err} above bound {bound}");
@@ -100,19 +101,19 @@ public sealed class Int8KernelTests
     }
 
     [Theory]
-    [InlineData(1, 7, 0.0f)]
-    [InlineData(31, 16, 0.0f)]
-    [InlineData(769, 33, -0.3f)]
-    [InlineData(100, 256, -1.0f)]
-    [InlineData(65, 255, 0.5f)]
-    public void Column_max_matches_its_twin_and_the_max_of_the_linear_output(int n, int k, float biasShift)
+    [InlineData(1, 7, 0.0f, 63)]
+    [InlineData(31, 16, 0.0f, 127)]
+    [InlineData(769, 33, -0.3f, 63)]
+    [InlineData(100, 256, -1.0f, 127)]
+    [InlineData(65, 255, 0.5f, 63)]
+    public void Column_max_matches_its_twin_and_the_max_of_the_linear_output(int n, int k, float biasShift, int weightLevels)
     {
         if (!Int8Matrix.IsSupported) return;
         var (starts, lengths, rows) = Segments(1, 7, 0, 13, 31, 2, 3, 4, 5, 10);
         float[] x = Random(rows * k, n + k, scale: 1f);
         float[] w = Random(n * k, 2 * n + k, scale: 0.2f);
         float[] b = Random(n, 3 * n + k, scale: 0.5f).Select(v => v + biasShift).ToArray();
-        var q = Int8Matrix.Quantize(w, n, k, b);
+        var q = Int8Matrix.Quantize(w, n, k, b, weightLevels);
         var fast = new float[lengths.Length * n];
         fast.AsSpan().Fill(float.NaN); // every entry must be written
         Int8ColumnMax.Run(x, k, starts, lengths, q, fast, new ComputePool(2));
@@ -162,6 +163,7 @@ public sealed class Int8KernelTests
         var e = Assert.Throws<ArgumentException>(() => Int8Gemm.Linear(new float[7], 2, 4, q, new float[16], 8, ComputePool.Serial));
         Assert.Contains("[2, 4]", e.Message);
         Assert.Throws<ArgumentException>(() => Int8Matrix.Quantize(new float[5], 2, 3, []));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Int8Matrix.Quantize(new float[6], 2, 3, [], weightLevels: 128));
         Assert.Throws<ArgumentException>(() => Int8ColumnMax.Run(new float[8], 4, [0], [2], q, new float[7], ComputePool.Serial));
     }
 }
