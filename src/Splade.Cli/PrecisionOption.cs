@@ -5,8 +5,6 @@ namespace Splade.Cli;
 /// <summary>`--precision fp32|int8-decoder|int8`: the arithmetic of the network (<see cref="EncodePrecision"/>).</summary>
 internal static class PrecisionOption
 {
-    public const string Help = "--precision P  fp32 (default, exact), int8-decoder (integer MLM decoder) or int8 (decoder and encoder linear layers); the int8 modes are faster approximations";
-
     public static EncodePrecision Get(CommandArgs args) => Parse(args.Get("precision"));
 
     public static EncodePrecision Parse(string? value) => value?.ToLowerInvariant() switch
