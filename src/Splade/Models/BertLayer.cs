@@ -16,9 +16,9 @@ public sealed class BertLayer
     private readonly PackedMatrix _intermediate;    // [i, h]
     private readonly PackedMatrix _output;          // [h, i]
     private readonly float[] _outputLnWeight, _outputLnBias; // [h]
-    private readonly Int8Matrix? _qkv8, _attentionOutput8, _intermediate8, _output8; // the same maps in 8-bit integers (EncodePrecision.Int8)
+    private readonly Int8Matrix? _qkv8, _attentionOutput8, _intermediate8, _output8; // the same maps in byte integers (EncodePrecision.Int8)
 
-    /// <summary>Loads the tensors of <c>encoder.layer.{i}</c> under <paramref name="vb"/>; <paramref name="int8Linears"/> runs the four linear maps in 8-bit integers (<see cref="Int8Gemm"/>).</summary>
+    /// <summary>Loads the tensors of <c>encoder.layer.{i}</c> under <paramref name="vb"/>; <paramref name="int8Linears"/> runs the four linear maps in byte integers (<see cref="Int8Gemm"/>).</summary>
     public BertLayer(WeightView vb, BertConfig config, bool int8Linears = false)
     {
         _config = config;
@@ -47,7 +47,7 @@ public sealed class BertLayer
         }
     }
 
-    /// <summary>Y = X·Wᵀ + b in float32, or in 8-bit integers when the layer holds an integer copy of W.</summary>
+    /// <summary>Y = X·Wᵀ + b in float32, or in byte integers when the layer holds an integer copy of W.</summary>
     private static void Linear(ReadOnlySpan<float> x, int m, int ldx, PackedMatrix w, Int8Matrix? w8, Span<float> y, int ldy, ComputePool pool)
     {
         if (w8 is null) Gemm.Linear(x, m, ldx, w, y, ldy, pool);

@@ -5,7 +5,7 @@ namespace Splade.Models;
 /// <summary>BertModel without pooler: embeddings followed by <c>num_hidden_layers</c> encoder layers.</summary>
 public sealed class BertModel
 {
-    /// <summary>Loads <c>embeddings.*</c> and <c>encoder.layer.{i}.*</c> under <paramref name="vb"/> (usually the <c>bert</c> prefix); <paramref name="int8Linears"/> runs the layers' linear maps in 8-bit integers.</summary>
+    /// <summary>Loads <c>embeddings.*</c> and <c>encoder.layer.{i}.*</c> under <paramref name="vb"/> (usually the <c>bert</c> prefix); <paramref name="int8Linears"/> runs the layers' linear maps in byte integers.</summary>
     public BertModel(WeightView vb, BertConfig config, bool int8Linears = false)
     {
         Config = config;
