@@ -54,6 +54,7 @@ public sealed class Int8KernelTests
     [InlineData(13, 100, 256, 63)]
     [InlineData(10, 65, 1024, 127)]
     [InlineData(40, 33, 9, 2)]
+    [InlineData(769, 7, 31, 127)]
     public void Linear_matches_its_twin_bit_for_bit_and_the_float_product_within_the_quantisation_bound(int m, int n, int k, int weightLevels)
     {
         if (!Int8Matrix.IsSupported) return;
