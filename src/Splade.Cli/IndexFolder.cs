@@ -23,10 +23,10 @@ internal static class IndexFolder
     }
 
     /// <summary>Creates the encoder and, for corpus-fitted ones, loads its statistics from the index folder.</summary>
-    public static ISparseTextEncoder EncoderForSearch(string indexDir, string? modelSpec, int? threads)
+    public static ISparseTextEncoder EncoderForSearch(string indexDir, string? modelSpec, int? threads, Splade.Models.EncodePrecision precision = Splade.Models.EncodePrecision.Float32)
     {
         modelSpec ??= LoadModelSpec(indexDir) ?? throw new CliException($"--model is required: index '{indexDir}' does not record the model that built it.");
-        var encoder = EncoderFactory.Create(modelSpec, threads);
+        var encoder = EncoderFactory.Create(modelSpec, threads, precision);
         if (encoder is ICorpusFittedEncoder fitted && !fitted.TryLoad(indexDir))
             throw new CliException($"index '{indexDir}' holds no statistics for '{modelSpec}'; build it with `splade index --model {modelSpec}`.");
         return encoder;

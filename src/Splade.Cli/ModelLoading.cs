@@ -6,13 +6,14 @@ namespace Splade.Cli;
 internal static class ModelLoading
 {
     public static SparseEncoder Load(CommandArgs args, CliContext context, int? maxActiveDims = null) =>
-        Load(args.Require("model"), args.GetInt("threads", min: 1, max: 1024), context.Stderr, maxActiveDims);
+        Load(args.Require("model"), args.GetInt("threads", min: 1, max: 1024), context.Stderr, maxActiveDims, PrecisionOption.Get(args));
 
-    public static SparseEncoder Load(string model, int? threads, TextWriter stderr, int? maxActiveDims = null) =>
+    public static SparseEncoder Load(string model, int? threads, TextWriter stderr, int? maxActiveDims = null, Splade.Models.EncodePrecision precision = Splade.Models.EncodePrecision.Float32) =>
         SparseEncoder.Load(model, new SparseEncoderOptions
         {
             Threads = threads ?? Environment.ProcessorCount,
             MaxActiveDims = maxActiveDims,
+            Precision = precision,
             DownloadProgress = new DownloadReporter(stderr),
         });
 

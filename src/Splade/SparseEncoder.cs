@@ -35,7 +35,7 @@ public sealed partial class SparseEncoder : ISparseTextEncoder
     {
         options ??= new SparseEncoderOptions();
         string folder = ModelLocator.Resolve(modelIdOrPath, options.Hub, options.DownloadProgress);
-        var model = SpladeModel.Load(folder, new SpladeModelOptions { Threads = options.Threads });
+        var model = SpladeModel.Load(folder, new SpladeModelOptions { Threads = options.Threads, Precision = options.Precision });
         var tokenizer = BertTokenizer.FromFolder(model.Folder.TokenizerDirectory);
         return new SparseEncoder(folder, model, tokenizer, options);
     }
@@ -45,7 +45,7 @@ public sealed partial class SparseEncoder : ISparseTextEncoder
     {
         options ??= new SparseEncoderOptions();
         string folder = await ModelLocator.ResolveAsync(modelIdOrPath, options.Hub, options.DownloadProgress, cancellationToken).ConfigureAwait(false);
-        var model = SpladeModel.Load(folder, new SpladeModelOptions { Threads = options.Threads });
+        var model = SpladeModel.Load(folder, new SpladeModelOptions { Threads = options.Threads, Precision = options.Precision });
         var tokenizer = BertTokenizer.FromFolder(model.Folder.TokenizerDirectory);
         return new SparseEncoder(folder, model, tokenizer, options);
     }

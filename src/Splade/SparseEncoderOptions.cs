@@ -14,6 +14,12 @@ public sealed record SparseEncoderOptions
     /// <summary>Overrides <c>max_seq_length</c> of the checkpoint (never above the position table).</summary>
     public int? MaxSeqLength { get; init; }
 
+    /// <summary>
+    /// Arithmetic of the network (default float32, exact). <see cref="Models.EncodePrecision.Int8Decoder"/> and
+    /// <see cref="Models.EncodePrecision.Int8"/> are faster approximations; see docs/performance.md.
+    /// </summary>
+    public Models.EncodePrecision Precision { get; init; } = Models.EncodePrecision.Float32;
+
     /// <summary>Hub settings for <c>owner/name[@revision]</c> model ids (default: from the environment).</summary>
     public HubOptions? Hub { get; init; }
 

@@ -59,6 +59,8 @@ internal sealed class BenchReport
     public required double ModelWorkingSetMb { get; init; }
     public required EngineSummary Splade { get; init; }
     public EngineSummary? OnnxRuntime { get; init; }
+    /// <summary>Reduced-precision modes of the same model (by name: int8-decoder, int8), measured in the same runs.</summary>
+    public Dictionary<string, EngineSummary> Reduced { get; init; } = new();
 
     /// <summary>ours / ORT for throughput, ORT / ours for latency would hide direction, so all ratios are ours / ORT.</summary>
     public Dictionary<string, double>? Ratios => OnnxRuntime is null ? null : new()
@@ -92,6 +94,28 @@ internal sealed class BenchReport
         w.WriteLine(string.Create(ic, $"model working set {ModelWorkingSetMb:F0} MB; managed bytes allocated per 32 x {ShortLength} batch: {Splade.ManagedBytesAllocatedPerBatch80}"));
         w.WriteLine("CPU ms: process CPU time (all threads, ONNX Runtime's spinning included) per item; useful when the machine is shared.");
         w.WriteLine(string.Create(ic, $"GFLOP/s counts the dense work: {FlopsPerDocument80 / 1e9:F3} GFLOP per {ShortLength}-token and {FlopsPerDocument256 / 1e9:F3} per {LongLength}-token document."));
+        foreach (var (mode, e) in Reduced) WriteReduced(w, mode, e);
+    }
+
+    /// <summary>One reduced-precision mode: its medians beside float32's and ONNX Runtime's from the same runs.</summary>
+    private void WriteReduced(TextWriter w, string mode, EngineSummary e)
+    {
+        w.WriteLine();
+        w.WriteLine($"{"precision " + mode + " (same runs)",-38}{mode,-28}{"/splade fp32",-14}{"/ort",-10}");
+        void R(string name, Stat s, Stat fp32, Stat? ort, string f)
+        {
+            var ic = CultureInfo.InvariantCulture;
+            string vsOrt = ort is null ? "-" : (s.Median / ort.Median).ToString("F2", ic) + "x";
+            w.WriteLine($"{name,-38}{s.Format(f),-28}{(s.Median / fp32.Median).ToString("F2", ic) + "x",-14}{vsOrt,-10}");
+        }
+        R($"docs/s, {ShortLength} tokens, batch 32", e.Docs80PerSecond, Splade.Docs80PerSecond, OnnxRuntime?.Docs80PerSecond, "F1");
+        R($"docs/s, {LongLength} tokens, batch 32", e.Docs256PerSecond, Splade.Docs256PerSecond, OnnxRuntime?.Docs256PerSecond, "F1");
+        R("query p50 ms, 10 tokens", e.QueryP50Ms, Splade.QueryP50Ms, OnnxRuntime?.QueryP50Ms, "F2");
+        R("query p99 ms, 10 tokens", e.QueryP99Ms, Splade.QueryP99Ms, OnnxRuntime?.QueryP99Ms, "F2");
+        R($"CPU ms per doc, {ShortLength} tokens", e.CpuMsPerDoc80, Splade.CpuMsPerDoc80, OnnxRuntime?.CpuMsPerDoc80, "F2");
+        R($"CPU ms per doc, {LongLength} tokens", e.CpuMsPerDoc256, Splade.CpuMsPerDoc256, OnnxRuntime?.CpuMsPerDoc256, "F2");
+        R("CPU ms per query, 10 tokens", e.CpuMsPerQuery, Splade.CpuMsPerQuery, OnnxRuntime?.CpuMsPerQuery, "F2");
+        w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"peak MB above baseline, 32x512",-38}{e.Memory32x512AboveBaselineMb,-28:F0}"));
     }
 
     private static void Row(TextWriter w, string name, Stat ours, Stat? ort, string f)

@@ -24,6 +24,8 @@ internal sealed class BenchCommand : ICommand
           --threads N      compute threads for both engines (default: all cores)
           --runs R         repetitions of every measurement (default 3); medians and min–max are reported
           --seconds S      seconds per measurement (default 2)
+          --precision P    also measure reduced-precision modes (int8-decoder, int8, or both comma-separated)
+                           in the same interleaved runs as float32
           --json           print one JSON object instead of the table
 
         Measures documents/s for 80- and 256-token documents in batches of 32, latency p50/p99 of
@@ -39,14 +41,16 @@ internal sealed class BenchCommand : ICommand
         double seconds = args.GetDouble("seconds") ?? 2;
         if (seconds <= 0) throw new CliException("--seconds must be positive.");
         bool json = args.Flag("json");
-        _ = args.Has("threads");
-        _ = args.Has("model");
+        string model0 = args.Require("model");
+        int? threadsArg = args.GetInt("threads", min: 1, max: 1024);
+        EncodePrecision[] reducedModes = (args.Get("precision") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(PrecisionOption.Parse).Where(p => p != EncodePrecision.Float32).Distinct().ToArray();
         args.ThrowOnUnused();
         if (onnxPath is not null && !File.Exists(onnxPath)) throw new CliException($"--onnx: file not found: {onnxPath}");
 
         string load0 = LoadAverage();
         long before = Memory.WorkingSet();
-        SparseEncoder encoder = ModelLoading.Load(args, context);
+        SparseEncoder encoder = ModelLoading.Load(model0, threadsArg, context.Stderr);
         SpladeModel model = encoder.Model;
         if (!model.HasMlmHead || model.Pooling is null) throw new CliException($"{encoder.ModelPath} has no MLM head with SpladePooling; nothing to benchmark.");
         long modelBytes = Memory.WorkingSet() - before;
@@ -72,6 +76,7 @@ internal sealed class BenchCommand : ICommand
         ours(docs80[0]);
         long allocatedPerBatch = Memory.Allocated() - allocated0;
         var oursMemory = PeakOf(() => ours(Workload.Sequences(Batch, maxLen, vocab, 5)));
+        var reduced = reducedModes.Select(mode => ReducedEngine.Load(encoder.ModelPath, threads, mode, docs80, b => PeakOf(b), Batch, maxLen, vocab)).ToArray();
 
         OnnxSpladeRunner? ort = onnxPath is null ? null : new OnnxSpladeRunner(onnxPath, threads);
         Action<int[][]>? theirs = ort is null ? null : b => ort.EncodePooled(b, out _);
@@ -82,6 +87,11 @@ internal sealed class BenchCommand : ICommand
             cancellationToken.ThrowIfCancellationRequested();
             oursRuns.Add(Measure(ours, docs80, docs256, queries, seconds));
             Log(context, json, $"run {r + 1}/{runs} splade: {oursRuns[^1]}");
+            foreach (ReducedEngine e in reduced)
+            {
+                e.Runs.Add(Measure(e.Encode, docs80, docs256, queries, seconds));
+                Log(context, json, $"run {r + 1}/{runs} splade {PrecisionOption.Name(e.Mode)}: {e.Runs[^1]}");
+            }
             if (theirs is not null)
             {
                 ortRuns.Add(Measure(theirs, docs80, docs256, queries, seconds));
@@ -110,6 +120,7 @@ internal sealed class BenchCommand : ICommand
             ModelWorkingSetMb = modelBytes / 1e6,
             Splade = Summarise(oursRuns, config, shortLen, longLen, oursMemory, allocatedPerBatch),
             OnnxRuntime = ortRuns.Count == 0 ? null : Summarise(ortRuns, config, shortLen, longLen, ortMemory!.Value, null),
+            Reduced = reduced.ToDictionary(e => PrecisionOption.Name(e.Mode), e => Summarise(e.Runs, config, shortLen, longLen, e.Memory, e.AllocatedPerBatch)),
         };
         if (json) context.Stdout.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         else report.WriteTable(context.Stdout);

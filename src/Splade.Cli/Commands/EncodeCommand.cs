@@ -31,6 +31,7 @@ internal sealed class EncodeCommand : ICommand
           --max-active-dims K       keep the K largest weights of every vector
           --batch-size N            texts per forward pass (default 32)
           --threads N               compute threads (default: all cores)
+          --precision P             fp32 (default, exact), int8-decoder or int8 (faster approximations)
           --shard i/n               encode only records i, i+n, i+2n, ... (0-based record positions), so n
                                     machines can share one corpus; implies --resume
           --resume                  continue an interrupted run: keep the complete lines of --output, skip
@@ -88,6 +89,7 @@ internal sealed class EncodeCommand : ICommand
         bool resume = args.Flag("resume") || shard is not null;
         if (resume && outputPath is null or "-") throw new CliException("--resume and --shard need --output FILE (the file records the progress).");
         _ = args.Has("threads");
+        _ = args.Has("precision");
         _ = args.Has("model");
         args.ThrowOnUnused();
 

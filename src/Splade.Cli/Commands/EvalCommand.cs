@@ -19,6 +19,7 @@ internal sealed class EvalCommand : ICommand
           --csv FILE append a row to a CSV shaped like the reference evaluator's
           --run FILE write the ranked lists (top 100) as a TREC run
           --name     metric prefix
+          --precision fp32 (default, exact), int8-decoder or int8 (faster approximations)
         Prints the metric table on stdout.
         """;
 
@@ -33,10 +34,11 @@ internal sealed class EvalCommand : ICommand
         string? runPath = args.Get("run");
         string name = args.Get("name") ?? "";
         int? threads = args.GetInt("threads", 1);
+        var precision = PrecisionOption.Get(args);
         args.ThrowOnUnused();
         if (!Directory.Exists(dataDir)) throw new CliException($"--data '{dataDir}' is not a folder.");
         var data = IrDataset.LoadBeir(dataDir, split);
-        var encoder = EncoderFactory.Create(model, threads);
+        var encoder = EncoderFactory.Create(model, threads, precision);
         if (encoder is ICorpusFittedEncoder fitted && !(indexDir is not null && fitted.TryLoad(indexDir)))
         {
             fitted.Fit(data.Corpus.Select(d => d.FullText));

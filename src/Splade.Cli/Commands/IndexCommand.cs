@@ -19,6 +19,7 @@ internal sealed class IndexCommand : ICommand
           --commit-every N documents per commit (default 10000); a rerun skips ids already committed
           --no-text       do not store document texts
           --threads N     encoder threads
+          --precision P   fp32 (default, exact), int8-decoder or int8 (faster approximations)
           --backend URL   store in PostgreSQL + pgvector instead (postgres://user:pass@host:port/db or an
                           Npgsql connection string); --index is then not needed
           --table NAME    PostgreSQL table (default splade_documents)
@@ -42,6 +43,7 @@ internal sealed class IndexCommand : ICommand
         int dimensionArg = args.GetInt("dimension", 1) ?? 30522;
         bool noText = args.Flag("no-text");
         int? threads = args.GetInt("threads", 1);
+        var precision = PrecisionOption.Get(args);
         args.ThrowOnUnused();
         if ((corpus is null) == (vectors is null)) throw new CliException("give exactly one of --corpus or --vectors.");
         if (corpus is not null && model is null) throw new CliException("--model is required with --corpus.");
@@ -49,7 +51,7 @@ internal sealed class IndexCommand : ICommand
         {
             if (corpus is null || model is null || model.Equals("bm25", StringComparison.OrdinalIgnoreCase))
                 throw new CliException("--backend postgres stores SPLADE vectors of a --corpus: give --model <folder|owner/name> and --corpus.");
-            var spladeEncoder = EncoderFactory.Create(model, threads);
+            var spladeEncoder = EncoderFactory.Create(model, threads, precision);
             using var pg = Backends.OpenPostgres(backend!, table, spladeEncoder.Dimension, hnsw);
             long stored = Backends.IndexCorpus(pg, spladeEncoder, IndexFolder.ReadCorpus(corpus), batchSize, !noText, context, cancellationToken);
             if (hnsw)
@@ -79,7 +81,7 @@ internal sealed class IndexCommand : ICommand
             return Task.FromResult(0);
         }
 
-        var encoder = EncoderFactory.Create(model!, threads);
+        var encoder = EncoderFactory.Create(model!, threads, precision);
         if (encoder is ICorpusFittedEncoder fitted && !fitted.TryLoad(indexDir))
         {
             context.Stderr.WriteLine($"fitting {model} on '{corpus}'...");

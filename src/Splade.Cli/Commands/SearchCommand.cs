@@ -18,6 +18,7 @@ internal sealed class SearchCommand : ICommand
           --queries    JSON lines {"_id", "text"}; the run is written in the TREC format
           --algorithm  maxscore (default), blockmax or exhaustive (all exact), or approximate (alpha 0.9)
           --threads N  search threads for a query file
+          --precision  query encoder arithmetic: fp32 (default), int8-decoder or int8
           --backend URL  search a PostgreSQL + pgvector table instead (needs --model; --table NAME,
                          --approximate [--ef-search N] for the HNSW index)
         """;
@@ -34,6 +35,7 @@ internal sealed class SearchCommand : ICommand
         string? output = args.Get("output");
         int? threads = args.GetInt("threads", 1);
         string algorithmName = args.Get("algorithm") ?? "maxscore";
+        var precision = PrecisionOption.Get(args);
         args.ThrowOnUnused();
         var algorithm = algorithmName switch
         {
@@ -44,7 +46,7 @@ internal sealed class SearchCommand : ICommand
             _ => throw new CliException($"--algorithm: expected maxscore, blockmax, approximate or exhaustive, got '{algorithmName}'."),
         };
         if (!InvertedIndex.Exists(indexDir)) throw new CliException($"'{indexDir}' is not an index.");
-        var encoder = IndexFolder.EncoderForSearch(indexDir, model, threads);
+        var encoder = IndexFolder.EncoderForSearch(indexDir, model, threads, precision);
         using var index = InvertedIndex.Open(indexDir, new InvertedIndexOptions { ReadOnly = true });
 
         if (queriesPath is not null)
@@ -84,9 +86,10 @@ internal sealed class SearchCommand : ICommand
         bool approximate = args.Flag("approximate");
         int? efSearch = args.GetInt("ef-search", 1, 1000);
         int? threads = args.GetInt("threads", 1);
+        var precision = PrecisionOption.Get(args);
         args.ThrowOnUnused();
         if (args.Positional.Count != 1) throw new CliException("give one query text (quote it).");
-        var encoder = EncoderFactory.Create(model, threads);
+        var encoder = EncoderFactory.Create(model, threads, precision);
         using var pg = Backends.OpenPostgres(backend, table, encoder.Dimension, hnsw: false);
         var vector = encoder.EncodeQueries([args.Positional[0]], cancellationToken)[0];
         var hits = approximate ? pg.SearchApproximate(vector, topK, efSearch, cancellationToken) : pg.Search(vector, topK, cancellationToken);

@@ -33,6 +33,7 @@ internal sealed class ServeCommand : ICommand
           --auto-truncate              truncate long inputs when a request does not say (default: 413)
           --payload-limit BYTES        largest request body (default 2000000; more answers 413)
           --threads N                  compute threads (default: all cores)
+          --precision P                fp32 (default, exact), int8-decoder or int8 (faster approximations)
           --quiet                      no request log on stderr
 
         Endpoints: POST /embed_sparse /tokenize /decode /search; GET /info /health /metrics /openapi.json.
@@ -65,6 +66,7 @@ internal sealed class ServeCommand : ICommand
             RequestLog = args.Flag("quiet") ? null : context.Stderr,
         };
         _ = args.Has("threads");
+        _ = args.Has("precision");
         args.ThrowOnUnused();
 
         var encoder = ModelLoading.Load(args, context);

@@ -5,11 +5,11 @@ namespace Splade.Models;
 /// <summary>BertForMaskedLM: <see cref="BertModel"/> under <c>bert</c> plus the <c>cls.predictions</c> head.</summary>
 public sealed class BertForMaskedLM
 {
-    /// <summary>Loads the whole model from the root view of a checkpoint.</summary>
-    public BertForMaskedLM(WeightView root, BertConfig config)
+    /// <summary>Loads the whole model from the root view of a checkpoint, with the matrix products in <paramref name="precision"/>.</summary>
+    public BertForMaskedLM(WeightView root, BertConfig config, EncodePrecision precision = EncodePrecision.Float32)
     {
-        Bert = new BertModel(root.Pp("bert"), config);
-        Head = new BertLMPredictionHead(root.Pp("cls.predictions"), config, Bert.Embeddings.WordEmbeddings);
+        Bert = new BertModel(root.Pp("bert"), config, precision == EncodePrecision.Int8);
+        Head = new BertLMPredictionHead(root.Pp("cls.predictions"), config, Bert.Embeddings.WordEmbeddings, precision);
     }
 
     /// <summary>The encoder.</summary>
@@ -29,7 +29,10 @@ public sealed class BertForMaskedLM
         ws.EnsureCapacity(batch, pooled: true);
         Bert.Forward(batch, ws, pool);
         Head.Transform(ws.Hidden, batch.TokenCount, ws.Context, pool);
-        SpladePooling.PoolFused(ws.Context, batch, Head.DecoderLazy, Head.ScreenedDecoder, pooling, ws.Pooled, pool);
+        if (Head.Int8Decoder is { } int8 && pooling.Strategy == PoolingStrategy.Max)
+            SpladePoolingInt8.PoolMax(ws.Context, batch, int8, pooling, ws.Pooled, pool);
+        else
+            SpladePooling.PoolFused(ws.Context, batch, Head.DecoderLazy, Head.ScreenedDecoder, pooling, ws.Pooled, pool);
     }
 
     /// <summary>Full logits [tokens, vocab] of <paramref name="batch"/> (unfused; for tests).</summary>

@@ -12,8 +12,8 @@ public sealed class BertLMPredictionHead
     private readonly PackedMatrix _transform;   // [h, h]
     private readonly float[] _lnWeight, _lnBias; // [h]
 
-    /// <summary>Loads <c>transform.*</c>, <c>decoder.weight</c> (or uses <paramref name="wordEmbeddings"/>) and <c>bias</c> under <paramref name="vb"/>.</summary>
-    public BertLMPredictionHead(WeightView vb, BertConfig config, float[] wordEmbeddings)
+    /// <summary>Loads <c>transform.*</c>, <c>decoder.weight</c> (or uses <paramref name="wordEmbeddings"/>) and <c>bias</c> under <paramref name="vb"/>; a reduced <paramref name="precision"/> also prepares <see cref="Int8Decoder"/>.</summary>
+    public BertLMPredictionHead(WeightView vb, BertConfig config, float[] wordEmbeddings, EncodePrecision precision = EncodePrecision.Float32)
     {
         _config = config;
         int h = config.HiddenSize, v = config.VocabSize;
@@ -27,7 +27,12 @@ public sealed class BertLMPredictionHead
         float[] bias = vb.TryGet("bias", v) ?? vb.TryGet("decoder.bias", v)
             ?? throw new ModelLoadException(vb.File.Path, $"neither '{vb.Prefix}.bias' nor '{vb.Prefix}.decoder.bias' found (expected shape [{v}]).");
         float[] weight = decoder ?? wordEmbeddings;
-        if (QuantizedMatrix.IsSupported)
+        if (precision != EncodePrecision.Float32)
+        {
+            Int8Decoder = Int8Matrix.Quantize(weight, v, h, bias);
+            _decoder = new Lazy<PackedMatrix>(() => PackedMatrix.Pack(weight, v, h, bias));
+        }
+        else if (QuantizedMatrix.IsSupported)
         {
             ScreenedDecoder = QuantizedMatrix.Pack(weight, v, h, bias);
             _decoder = new Lazy<PackedMatrix>(() => PackedMatrix.Pack(weight, v, h, bias));
@@ -52,6 +57,9 @@ public sealed class BertLMPredictionHead
 
     /// <summary>The decoder prepared for the screened exact column max (null where AVX-512 BW is missing).</summary>
     public QuantizedMatrix? ScreenedDecoder { get; }
+
+    /// <summary>The decoder in byte integers for reduced-precision max pooling (null in float32 mode).</summary>
+    public Int8Matrix? Int8Decoder { get; }
 
     /// <summary>transform: <paramref name="output"/> [tokens, hidden] = LN(act(dense(<paramref name="hidden"/>))).</summary>
     public void Transform(ReadOnlySpan<float> hidden, int tokens, float[] output, ComputePool pool)

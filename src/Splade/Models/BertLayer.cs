@@ -16,9 +16,10 @@ public sealed class BertLayer
     private readonly PackedMatrix _intermediate;    // [i, h]
     private readonly PackedMatrix _output;          // [h, i]
     private readonly float[] _outputLnWeight, _outputLnBias; // [h]
+    private readonly Int8Matrix? _qkv8, _attentionOutput8, _intermediate8, _output8; // the same maps in byte integers (EncodePrecision.Int8)
 
-    /// <summary>Loads the tensors of <c>encoder.layer.{i}</c> under <paramref name="vb"/>.</summary>
-    public BertLayer(WeightView vb, BertConfig config)
+    /// <summary>Loads the tensors of <c>encoder.layer.{i}</c> under <paramref name="vb"/>; <paramref name="int8Linears"/> runs the four linear maps in byte integers (<see cref="Int8Gemm"/>).</summary>
+    public BertLayer(WeightView vb, BertConfig config, bool int8Linears = false)
     {
         _config = config;
         int h = config.HiddenSize, inter = config.IntermediateSize;
@@ -34,6 +35,23 @@ public sealed class BertLayer
         _output = PackedMatrix.Pack(vb.Get("output.dense.weight", h, inter), h, inter, vb.Get("output.dense.bias", h));
         _outputLnWeight = vb.Get("output.LayerNorm.weight", h);
         _outputLnBias = vb.Get("output.LayerNorm.bias", h);
+        if (int8Linears)
+        {
+            // 127 weight levels and 64 activation levels: in the encoder the weight rounding weighs more
+            // than the activation rounding (measured on bert-mini and a trained 2-layer model; see docs/performance.md).
+            const int Levels = 127;
+            _qkv8 = Int8Matrix.Quantize(qkvWeight, 3 * h, h, qkvBias, Levels);
+            _attentionOutput8 = Int8Matrix.Quantize(attnOut.Get("dense.weight", h, h), h, h, attnOut.Get("dense.bias", h), Levels);
+            _intermediate8 = Int8Matrix.Quantize(vb.Get("intermediate.dense.weight", inter, h), inter, h, vb.Get("intermediate.dense.bias", inter), Levels);
+            _output8 = Int8Matrix.Quantize(vb.Get("output.dense.weight", h, inter), h, inter, vb.Get("output.dense.bias", h), Levels);
+        }
+    }
+
+    /// <summary>Y = X·Wᵀ + b in float32, or in byte integers when the layer holds an integer copy of W.</summary>
+    private static void Linear(ReadOnlySpan<float> x, int m, int ldx, PackedMatrix w, Int8Matrix? w8, Span<float> y, int ldy, ComputePool pool)
+    {
+        if (w8 is null) Gemm.Linear(x, m, ldx, w, y, ldy, pool);
+        else Int8Gemm.Linear(x, m, ldx, w8, y, ldy, pool);
     }
 
     /// <summary>Transforms <c>ws.Hidden</c> [tokens, hidden] in place.</summary>
@@ -42,15 +60,15 @@ public sealed class BertLayer
         int t = batch.TokenCount, h = _config.HiddenSize, inter = _config.IntermediateSize;
         float eps = _config.LayerNormEps;
         Span<float> hidden = ws.Hidden.AsSpan(0, t * h);
-        Gemm.Linear(hidden, t, h, _qkv, ws.Qkv, 3 * h, pool);
+        Linear(hidden, t, h, _qkv, _qkv8, ws.Qkv, 3 * h, pool);
         float[] qkv = ws.Qkv;
         Tensors.Attention.Forward(qkv, qkv.AsSpan(h), qkv.AsSpan(2 * h), 3 * h, batch.Starts, batch.Lengths,
             _config.NumAttentionHeads, _config.HeadDim, 1f / MathF.Sqrt(_config.HeadDim), default, ws.Context, h, ws.Scores, pool);
-        Gemm.Linear(ws.Context, t, h, _attentionOutput, ws.Attention.AsSpan(0, t * h), h, pool);
+        Linear(ws.Context, t, h, _attentionOutput, _attentionOutput8, ws.Attention.AsSpan(0, t * h), h, pool);
         AddLayerNorm(ws.Attention, ws.Hidden, ws.Attention, t, h, _attentionLnWeight, _attentionLnBias, eps, pool);
-        Gemm.Linear(ws.Attention.AsSpan(0, t * h), t, h, _intermediate, ws.Intermediate, inter, pool);
+        Linear(ws.Attention.AsSpan(0, t * h), t, h, _intermediate, _intermediate8, ws.Intermediate, inter, pool);
         ApplyActivation(ws.Intermediate, t, inter, _config.Activation, pool);
-        Gemm.Linear(ws.Intermediate, t, inter, _output, hidden, h, pool);
+        Linear(ws.Intermediate, t, inter, _output, _output8, hidden, h, pool);
         AddLayerNorm(ws.Hidden, ws.Attention, ws.Hidden, t, h, _outputLnWeight, _outputLnBias, eps, pool);
     }
 

@@ -5,13 +5,13 @@ namespace Splade.Models;
 /// <summary>BertModel without pooler: embeddings followed by <c>num_hidden_layers</c> encoder layers.</summary>
 public sealed class BertModel
 {
-    /// <summary>Loads <c>embeddings.*</c> and <c>encoder.layer.{i}.*</c> under <paramref name="vb"/> (usually the <c>bert</c> prefix).</summary>
-    public BertModel(WeightView vb, BertConfig config)
+    /// <summary>Loads <c>embeddings.*</c> and <c>encoder.layer.{i}.*</c> under <paramref name="vb"/> (usually the <c>bert</c> prefix); <paramref name="int8Linears"/> runs the layers' linear maps in byte integers.</summary>
+    public BertModel(WeightView vb, BertConfig config, bool int8Linears = false)
     {
         Config = config;
         Embeddings = new BertEmbeddings(vb.Pp("embeddings"), config);
         WeightView encoder = vb.Pp("encoder");
-        Layers = Enumerable.Range(0, config.NumHiddenLayers).Select(i => new BertLayer(encoder.Pp($"layer.{i}"), config)).ToArray();
+        Layers = Enumerable.Range(0, config.NumHiddenLayers).Select(i => new BertLayer(encoder.Pp($"layer.{i}"), config, int8Linears)).ToArray();
     }
 
     /// <summary>The configuration the weights were checked against.</summary>

@@ -19,9 +19,10 @@ public sealed class SpladeModel
     private readonly SpladePoolingConfig? _pooling;
     private readonly SparseStaticEmbedding? _static;
 
-    private SpladeModel(ModelFolder folder, ComputePool pool, BertModel bert, BertForMaskedLM? mlm, SpladePoolingConfig? pooling, SparseStaticEmbedding? staticEmbedding)
+    private SpladeModel(ModelFolder folder, ComputePool pool, BertModel bert, BertForMaskedLM? mlm, SpladePoolingConfig? pooling, SparseStaticEmbedding? staticEmbedding, EncodePrecision precision)
     {
         Folder = folder;
+        Precision = precision;
         _pool = pool;
         _bert = bert;
         _mlm = mlm;
@@ -35,6 +36,8 @@ public sealed class SpladeModel
     public BertConfig Config => Folder.Config;
     /// <summary>Dimension of the output vectors (vocabulary size).</summary>
     public int Dimension => Config.VocabSize;
+    /// <summary>Arithmetic of the matrix products (<see cref="SpladeModelOptions.Precision"/>).</summary>
+    public EncodePrecision Precision { get; }
     /// <summary>Threads the kernels use.</summary>
     public int Threads => _pool.Threads;
     /// <summary>Whether the checkpoint has a masked-LM head (needed for SPLADE vectors and logits).</summary>
@@ -44,9 +47,13 @@ public sealed class SpladeModel
 
     /// <summary>Loads a model folder (see <see cref="ModelFolder"/>).</summary>
     /// <exception cref="ModelLoadException">A file is missing, malformed or inconsistent with config.json.</exception>
+    /// <exception cref="PlatformNotSupportedException">A reduced precision was asked for on a machine without AVX-512 BW.</exception>
     public static SpladeModel Load(string folder, SpladeModelOptions? options = null)
     {
         options ??= new SpladeModelOptions();
+        EncodePrecision precision = options.Precision;
+        if (precision != EncodePrecision.Float32 && !Int8Matrix.IsSupported)
+            throw new PlatformNotSupportedException($"Precision {precision} needs AVX-512 BW, which this machine lacks; use {EncodePrecision.Float32}.");
         ModelFolder mf = ModelFolder.Load(folder);
         BertConfig config = mf.Config;
         using SafeTensorsFile file = SafeTensorsFile.Open(Path.Combine(mf.TransformerDirectory, "model.safetensors"));
@@ -55,7 +62,7 @@ public sealed class SpladeModel
         BertModel bert;
         if (BertForMaskedLM.HasHead(root))
         {
-            mlm = new BertForMaskedLM(root, config);
+            mlm = new BertForMaskedLM(root, config, precision);
             bert = mlm.Bert;
         }
         else if (mf.Pooling is not null)
@@ -64,11 +71,11 @@ public sealed class SpladeModel
         }
         else
         {
-            bert = new BertModel(root.Pp("bert"), config);
+            bert = new BertModel(root.Pp("bert"), config, precision == EncodePrecision.Int8);
         }
         ModuleEntry? staticModule = mf.Routes.Values.SelectMany(c => c).FirstOrDefault(m => m.Kind == ModuleKind.SparseStaticEmbedding);
         SparseStaticEmbedding? staticEmbedding = staticModule is null ? null : SparseStaticEmbedding.Load(staticModule.Directory, config.VocabSize);
-        return new SpladeModel(mf, new ComputePool(options.Threads), bert, mlm, mf.Pooling, staticEmbedding);
+        return new SpladeModel(mf, new ComputePool(options.Threads), bert, mlm, mf.Pooling, staticEmbedding, precision);
     }
 
     /// <summary>Whether inputs of <paramref name="route"/> carry [CLS]/[SEP] (false for the static query embedding).</summary>
