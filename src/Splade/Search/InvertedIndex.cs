@@ -158,6 +158,7 @@ public sealed partial class InvertedIndex : ISparseIndex
         ArgumentOutOfRangeException.ThrowIfNegative(topK);
         if (!(options.Alpha > 0f && options.Alpha <= 1f))
             throw new ArgumentOutOfRangeException(nameof(options), options.Alpha, "Alpha must be in (0, 1].");
+        options.Seismic?.Validate();
         ObjectDisposedException.ThrowIf(_disposed, this);
         var snapshot = _snapshot;
         if (query.Dimension != snapshot.Dimension)
@@ -176,6 +177,7 @@ public sealed partial class InvertedIndex : ISparseIndex
                 ?? MaxScoreScorer.Search(snapshot, query, topK),
             SearchAlgorithm.Approximate => (blocks ? BlockMaxScorer.Search(snapshot, query, topK, options.Alpha, BlockMaxGiveUp) : null)
                 ?? MaxScoreScorer.Search(snapshot, query, topK, options.Alpha),
+            SearchAlgorithm.Seismic => SeismicScorer.Search(snapshot, query, topK, options.Seismic ?? SeismicOptions.Default),
             _ => ExhaustiveScorer.Search(snapshot, query, topK),
         };
     }
@@ -193,6 +195,21 @@ public sealed partial class InvertedIndex : ISparseIndex
 
     /// <summary>Blocks scored by the last block-max or approximate search on the calling thread (a measurement aid).</summary>
     public static long LastBlocksScored => BlockMaxScorer.LastBlocksScored;
+
+    /// <summary>Documents scored exactly by the last <see cref="SearchAlgorithm.Seismic"/> search on the calling thread (a measurement aid).</summary>
+    public static long LastDocsScored => SeismicScorer.LastDocsScored;
+
+    /// <summary>
+    /// Builds the <see cref="SearchAlgorithm.Seismic"/> structures of every committed segment for <paramref name="options"/>
+    /// now instead of at the first such search; returns the bytes they hold in memory.
+    /// </summary>
+    public long PrepareSeismic(SeismicOptions? options = null)
+    {
+        options ??= SeismicOptions.Default;
+        options.Validate();
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _snapshot.Segments.Where(s => s.DocCount > 0).Sum(s => SeismicSegmentIndex.For(s, options).Bytes);
+    }
 
     /// <summary>Searches many queries on <paramref name="threads"/> threads (default: all cores); results in input order.</summary>
     public IReadOnlyList<IReadOnlyList<SearchHit>> SearchBatch(IReadOnlyList<SparseVector> queries, int topK,
