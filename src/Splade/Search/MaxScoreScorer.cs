@@ -10,7 +10,7 @@ namespace Splade.Search;
 /// documents. Per segment, query terms are sorted by their upper bound u_t = q_t · max_d w_{t,d};
 /// the longest prefix whose bounds sum below the current threshold is "non-essential": a document
 /// matching only those terms cannot enter the top-k. For each range of <see cref="RangeDocs"/>
-/// documents, the essential lists are scattered into a small (L1-resident) accumulator; only
+/// documents, the essential lists are scattered into a small (L2-resident) accumulator; only
 /// documents whose partial score plus the non-essential bound reaches the threshold look up the
 /// non-essential terms, one at a time, dropping out as soon as the remaining bound cannot lift them.
 ///
@@ -25,8 +25,12 @@ namespace Splade.Search;
 /// </summary>
 internal static class MaxScoreScorer
 {
-    /// <summary>Documents per range: the accumulator (4 B each) stays in the L1 cache.</summary>
-    public const int RangeDocs = 4096;
+    /// <summary>
+    /// Documents per range: the accumulator (4 B each, 64 KiB) stays in the L2 cache. Measured at 1M synthetic
+    /// documents (one run, p50): 4096 → 3.4–3.6 ms, 8192 → 2.8–2.9, 16384 → 2.7–2.85, 32768 and 65536 → 2.9–3.3:
+    /// fewer, longer runs per essential list (fewer list switches and range searches) outweigh the L1 misses.
+    /// </summary>
+    public const int RangeDocs = 16384;
 
     /// <summary>
     /// Fraction of the threshold the non-essential bounds may sum to. Classic MaxScore uses 1; then,
