@@ -193,6 +193,9 @@ public sealed partial class InvertedIndex : ISparseIndex
         return usable ? BlockMaxScorer.Search(snapshot, query, topK, alpha, maxShareInverse: 0) : null;
     }
 
+    /// <summary>The committed segments (tests).</summary>
+    internal Segment[] SnapshotSegments() => _snapshot.Segments;
+
     /// <summary>Blocks scored by the last block-max or approximate search on the calling thread (a measurement aid).</summary>
     public static long LastBlocksScored => BlockMaxScorer.LastBlocksScored;
 

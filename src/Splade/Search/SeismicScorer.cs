@@ -81,7 +81,7 @@ internal static class SeismicScorer
     }
 
     /// <summary>r = Σ q_t · summary_t over the block's summary entries (an estimate of the block's best score).</summary>
-    private static float SummaryDot(SeismicSegmentIndex index, int block, float[] dense)
+    internal static float SummaryDot(SeismicSegmentIndex index, int block, float[] dense)
     {
         int from = index.SumStart[block], to = index.SumStart[block + 1];
         ref ushort t0 = ref MemoryMarshal.GetArrayDataReference(index.SumTerms);
