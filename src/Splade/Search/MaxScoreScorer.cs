@@ -140,6 +140,18 @@ internal static class MaxScoreScorer
                 ref int d0 = ref MemoryMarshal.GetReference(docs);
                 ref float v0 = ref MemoryMarshal.GetReference(values);
                 ref float a0 = ref MemoryMarshal.GetArrayDataReference(acc);
+                // Unrolled by 4: one list holds a document once, so the four updates never touch the same slot.
+                for (; p + 4 <= stop; p += 4)
+                {
+                    int x0 = Unsafe.Add(ref d0, p) - start, x1 = Unsafe.Add(ref d0, p + 1) - start;
+                    int x2 = Unsafe.Add(ref d0, p + 2) - start, x3 = Unsafe.Add(ref d0, p + 3) - start;
+                    float y0 = w * Unsafe.Add(ref v0, p), y1 = w * Unsafe.Add(ref v0, p + 1);
+                    float y2 = w * Unsafe.Add(ref v0, p + 2), y3 = w * Unsafe.Add(ref v0, p + 3);
+                    Unsafe.Add(ref a0, x0) += y0;
+                    Unsafe.Add(ref a0, x1) += y1;
+                    Unsafe.Add(ref a0, x2) += y2;
+                    Unsafe.Add(ref a0, x3) += y3;
+                }
                 for (; p < stop; p++) Unsafe.Add(ref a0, Unsafe.Add(ref d0, p) - start) += w * Unsafe.Add(ref v0, p);
                 term.Cursor = p;
             }
