@@ -156,7 +156,8 @@ internal static class MaxScoreScorer
                 term.Cursor = p;
             }
 
-            // Scan: only documents whose essential score + non-essential bound can reach the cutoff.
+            // Scan: only documents whose essential score + non-essential bound can reach the cutoff; the gate follows
+            // the cutoff as candidates raise it (in the first range it starts at 0 and would pass every document).
             float nonEssentialBound = prefix[essentialFrom];
             float gate = Math.Max(cutoff - nonEssentialBound, float.Epsilon);
             var scores = acc.AsSpan(0, end - start);
@@ -170,12 +171,21 @@ internal static class MaxScoreScorer
                     if (!Vector.GreaterThanOrEqualAny(vectors[v], gateV)) continue;
                     int b = v * Vector<float>.Count;
                     for (int j = b; j < b + Vector<float>.Count; j++)
-                        if (scores[j] >= gate) Candidate(terms, essentialFrom, prefix, pool, deletions, segIdx, start + j, scores[j], allDocs, allValues);
+                        if (scores[j] >= gate)
+                        {
+                            Candidate(terms, essentialFrom, prefix, pool, deletions, segIdx, start + j, scores[j], allDocs, allValues);
+                            gate = Math.Max(gate, pool.Cutoff - nonEssentialBound);
+                        }
+                    gateV = new Vector<float>(gate);
                 }
                 local = vectors.Length * Vector<float>.Count;
             }
             for (; local < scores.Length; local++)
-                if (scores[local] >= gate) Candidate(terms, essentialFrom, prefix, pool, deletions, segIdx, start + local, scores[local], allDocs, allValues);
+                if (scores[local] >= gate)
+                {
+                    Candidate(terms, essentialFrom, prefix, pool, deletions, segIdx, start + local, scores[local], allDocs, allValues);
+                    gate = Math.Max(gate, pool.Cutoff - nonEssentialBound);
+                }
             scores.Clear();
         }
     }
