@@ -146,7 +146,7 @@ public sealed partial class InvertedIndex : ISparseIndex
     public IReadOnlyList<SearchHit> Search(SparseVector query, int topK, CancellationToken cancellationToken = default) =>
         Search(query, topK, SearchOptions.Exact, cancellationToken);
 
-    /// <summary>Top-k by inner product with the chosen strategy (every one but <see cref="SearchAlgorithm.Approximate"/> gives identical, exact results).</summary>
+    /// <summary>Top-k by inner product with the chosen strategy (every one but <see cref="SearchAlgorithm.Approximate"/> and <see cref="SearchAlgorithm.Seismic"/> gives identical, exact results).</summary>
     public IReadOnlyList<SearchHit> Search(SparseVector query, int topK, SearchAlgorithm algorithm, CancellationToken cancellationToken = default) =>
         Search(query, topK, SearchOptions.For(algorithm), cancellationToken);
 

@@ -157,7 +157,7 @@ internal static class MaxScoreScorer
             }
 
             // Scan: only documents whose essential score + non-essential bound can reach the cutoff; the gate follows
-            // the cutoff as candidates raise it (in the first range it starts at 0 and would pass every document).
+            // the cutoff as candidates raise it (in the first range the cutoff is −∞ when the scan starts, which would pass every document).
             float nonEssentialBound = prefix[essentialFrom];
             float gate = Math.Max(cutoff - nonEssentialBound, float.Epsilon);
             var scores = acc.AsSpan(0, end - start);
