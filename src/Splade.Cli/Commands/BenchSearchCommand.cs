@@ -15,7 +15,7 @@ internal sealed class BenchSearchCommand : ICommand
     public string Usage => """
         Usage: splade bench-search [--docs N[,N...]] [--queries Q] [--top-k K] [--doc-nnz 150] [--query-nnz 30]
                                    [--seed S] [--threads T] [--alpha A[,A...]] [--block-size B] [--index DIR] [--commit-every N]
-                                   [--qps-seconds S]
+                                   [--qps-seconds S] [--seismic SPEC[;SPEC...]]
           For each size N: generates N documents and Q queries (terms ~ 1/(rank+40) over a random permutation of
           30522 ids, weights uniform in (0, 2.5)), builds an index (in DIR/N or a temporary folder), checks that every
           exact algorithm returns the exhaustive result (an index already in DIR/N is reused, its build not timed) (ids and scores), and prints build docs/s, bytes per posting,
@@ -23,6 +23,9 @@ internal sealed class BenchSearchCommand : ICommand
           and, for the approximate mode at each alpha (default 0.9,0.8,0.7), recall@K against the exact top-K.
           --block-size B: documents per block of the block-max structures (default 64; 0 writes none).
           --qps-seconds S: how long each QPS measurement repeats the queries (default 1.5; 0 = one pass).
+          --seismic: Seismic parameter sets, each a comma-separated list of lambda=, block=, mass=, terms=, order=impact|docs,
+          cut=, heap= (defaults 4000, 16, 0.5, 48, impact, 10, 1), e.g. "lambda=2000,cut=8;lambda=4000,heap=0.9"; their
+          in-memory structures are built before the timing (build time and bytes per posting printed).
           Ends with a markdown table of all sizes.
         """;
 
@@ -42,6 +45,7 @@ internal sealed class BenchSearchCommand : ICommand
         int? commitEvery = args.GetInt("commit-every", 1);
         double qpsSeconds = args.GetInt("qps-seconds", 0) ?? 1.5;
         string? root = args.Get("index");
+        var seismic = (args.Get("seismic") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseSeismic).ToList();
         args.ThrowOnUnused();
         if (sizes.Any(n => n < 1)) throw new CliException("--docs: every size must be positive.");
         if (alphas.Any(a => !(a > 0f && a <= 1f))) throw new CliException("--alpha: every value must be in (0, 1].");
@@ -86,6 +90,16 @@ internal sealed class BenchSearchCommand : ICommand
                     rows.Add(new Row(docs, $"approximate α={alpha.ToString(CultureInfo.InvariantCulture)}", p50, p99, ex50 / p50,
                         Qps(reader, queries, k, options, threads, qpsSeconds), $"recall@{k} {recall:F4}", blocks));
                 }
+                foreach (var (spec, so) in seismic)
+                {
+                    var sw = Stopwatch.StartNew();
+                    long bytes = reader.PrepareSeismic(so);
+                    w.WriteLine($"seismic {spec}: structures built in {sw.Elapsed.TotalSeconds:F2} s ({reader.Count / sw.Elapsed.TotalSeconds:F0} docs/s), {bytes} bytes = {(double)bytes / reader.PostingCount:F2} bytes/posting");
+                    var options = new SearchOptions { Algorithm = SearchAlgorithm.Seismic, Seismic = so };
+                    double recall = queries.Select((q, i) => Recall(reader.Search(q, k, options), exact[i])).Average();
+                    var (p50, p99) = Latency(reader, queries, k, options, out double scored);
+                    rows.Add(new Row(docs, $"seismic {spec}", p50, p99, ex50 / p50, Qps(reader, queries, k, options, threads, qpsSeconds), $"recall@{k} {recall:F4}", scored));
+                }
                 foreach (var r in rows.Where(r => r.Docs == docs))
                     w.WriteLine($"{r.Algorithm,-18} p50 {r.P50,8:F3} ms  p99 {r.P99,8:F3} ms  x{r.Ratio,6:F2}  QPS({threads}t) {r.Qps,8:F0}  {r.Quality}");
             }
@@ -102,7 +116,7 @@ internal sealed class BenchSearchCommand : ICommand
         w.WriteLine("|---:|---:|---:|");
         foreach (var b in builds) w.WriteLine($"| {b.Docs} | {b.DocsPerSecond:F0} | {b.BytesPerPosting:F2} |");
         w.WriteLine();
-        w.WriteLine($"| docs | algorithm | p50 ms | p99 ms | p50 speed-up vs exhaustive | QPS {threads} threads | result | blocks scored (mean) |");
+        w.WriteLine($"| docs | algorithm | p50 ms | p99 ms | p50 speed-up vs exhaustive | QPS {threads} threads | result | blocks (docs for seismic) scored, mean |");
         w.WriteLine("|---:|---|---:|---:|---:|---:|---|---:|");
         foreach (var r in rows)
             w.WriteLine($"| {r.Docs} | {r.Algorithm} | {r.P50:F3} | {r.P99:F3} | {r.Ratio:F2}x | {r.Qps:F0} | {r.Quality} | {(double.IsNaN(r.BlocksScored) ? "" : r.BlocksScored.ToString("F0", CultureInfo.InvariantCulture))} |");
@@ -157,7 +171,7 @@ internal sealed class BenchSearchCommand : ICommand
             long t0 = Stopwatch.GetTimestamp();
             index.Search(q, k, options);
             times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-            blocks += InvertedIndex.LastBlocksScored;
+            blocks += options.Algorithm == SearchAlgorithm.Seismic ? InvertedIndex.LastDocsScored : InvertedIndex.LastBlocksScored;
         }
         meanBlocks = (double)blocks / queries.Count;
         times.Sort();
@@ -174,6 +188,38 @@ internal sealed class BenchSearchCommand : ICommand
             rounds++;
         }
         return rounds * queries.Count / sw.Elapsed.TotalSeconds;
+    }
+
+    private static (string Spec, SeismicOptions Options) ParseSeismic(string spec)
+    {
+        var o = new SeismicOptions();
+        foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var kv = part.Split('=', 2);
+            if (kv.Length != 2) throw new CliException($"--seismic: expected name=value, got '{part}'.");
+            try
+            {
+                var c = CultureInfo.InvariantCulture;
+                o = kv[0] switch
+                {
+                    "lambda" => o with { PostingsPerTerm = int.Parse(kv[1], c) },
+                    "block" => o with { BlockSize = int.Parse(kv[1], c) },
+                    "mass" => o with { SummaryMass = float.Parse(kv[1], c) },
+                    "terms" => o with { SummaryTerms = int.Parse(kv[1], c) },
+                    "order" => o with { Blocking = kv[1] == "docs" ? SeismicBlocking.DocumentOrder : kv[1] == "impact" ? SeismicBlocking.Impact : throw new FormatException() },
+                    "cut" => o with { QueryCut = int.Parse(kv[1], c) },
+                    "heap" => o with { HeapFactor = float.Parse(kv[1], c) },
+                    _ => throw new CliException($"--seismic: unknown parameter '{kv[0]}' (lambda, block, mass, terms, order, cut, heap)."),
+                };
+            }
+            catch (FormatException)
+            {
+                throw new CliException($"--seismic: bad value in '{part}'.");
+            }
+        }
+        try { o.Validate(); }
+        catch (ArgumentOutOfRangeException e) { throw new CliException($"--seismic '{spec}': {e.Message}"); }
+        return (spec, o);
     }
 
     private static List<T> ParseList<T>(string text, string option, Func<string, T> parse)

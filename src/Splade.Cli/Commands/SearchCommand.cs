@@ -16,7 +16,7 @@ internal sealed class SearchCommand : ICommand
                splade search --index DIR [--model ...] --queries queries.jsonl --output run.trec [--top-k 100]
           --model      defaults to the model recorded when the index was built
           --queries    JSON lines {"_id", "text"}; the run is written in the TREC format
-          --algorithm  maxscore (default), blockmax or exhaustive (all exact), or approximate (alpha 0.9)
+          --algorithm  maxscore (default), blockmax or exhaustive (all exact), approximate (alpha 0.9) or seismic (default parameters)
           --threads N  search threads for a query file
           --precision  query encoder arithmetic: fp32 (default), int8-decoder or int8
           --backend URL  search a PostgreSQL + pgvector table instead (needs --model; --table NAME,
@@ -43,7 +43,8 @@ internal sealed class SearchCommand : ICommand
             "exhaustive" => SearchAlgorithm.Exhaustive,
             "blockmax" => SearchAlgorithm.BlockMax,
             "approximate" => SearchAlgorithm.Approximate,
-            _ => throw new CliException($"--algorithm: expected maxscore, blockmax, approximate or exhaustive, got '{algorithmName}'."),
+            "seismic" => SearchAlgorithm.Seismic,
+            _ => throw new CliException($"--algorithm: expected maxscore, blockmax, approximate, seismic or exhaustive, got '{algorithmName}'."),
         };
         if (!InvertedIndex.Exists(indexDir)) throw new CliException($"'{indexDir}' is not an index.");
         var encoder = IndexFolder.EncoderForSearch(indexDir, model, threads, precision);

@@ -146,7 +146,7 @@ public sealed partial class InvertedIndex : ISparseIndex
     public IReadOnlyList<SearchHit> Search(SparseVector query, int topK, CancellationToken cancellationToken = default) =>
         Search(query, topK, SearchOptions.Exact, cancellationToken);
 
-    /// <summary>Top-k by inner product with the chosen strategy (every one but <see cref="SearchAlgorithm.Approximate"/> gives identical, exact results).</summary>
+    /// <summary>Top-k by inner product with the chosen strategy (every one but <see cref="SearchAlgorithm.Approximate"/> and <see cref="SearchAlgorithm.Seismic"/> gives identical, exact results).</summary>
     public IReadOnlyList<SearchHit> Search(SparseVector query, int topK, SearchAlgorithm algorithm, CancellationToken cancellationToken = default) =>
         Search(query, topK, SearchOptions.For(algorithm), cancellationToken);
 
@@ -158,6 +158,7 @@ public sealed partial class InvertedIndex : ISparseIndex
         ArgumentOutOfRangeException.ThrowIfNegative(topK);
         if (!(options.Alpha > 0f && options.Alpha <= 1f))
             throw new ArgumentOutOfRangeException(nameof(options), options.Alpha, "Alpha must be in (0, 1].");
+        options.Seismic?.Validate();
         ObjectDisposedException.ThrowIf(_disposed, this);
         var snapshot = _snapshot;
         if (query.Dimension != snapshot.Dimension)
@@ -176,6 +177,7 @@ public sealed partial class InvertedIndex : ISparseIndex
                 ?? MaxScoreScorer.Search(snapshot, query, topK),
             SearchAlgorithm.Approximate => (blocks ? BlockMaxScorer.Search(snapshot, query, topK, options.Alpha, BlockMaxGiveUp) : null)
                 ?? MaxScoreScorer.Search(snapshot, query, topK, options.Alpha),
+            SearchAlgorithm.Seismic => SeismicScorer.Search(snapshot, query, topK, options.Seismic ?? SeismicOptions.Default),
             _ => ExhaustiveScorer.Search(snapshot, query, topK),
         };
     }
@@ -191,8 +193,26 @@ public sealed partial class InvertedIndex : ISparseIndex
         return usable ? BlockMaxScorer.Search(snapshot, query, topK, alpha, maxShareInverse: 0) : null;
     }
 
+    /// <summary>The committed segments (tests).</summary>
+    internal Segment[] SnapshotSegments() => _snapshot.Segments;
+
     /// <summary>Blocks scored by the last block-max or approximate search on the calling thread (a measurement aid).</summary>
     public static long LastBlocksScored => BlockMaxScorer.LastBlocksScored;
+
+    /// <summary>Documents scored exactly by the last <see cref="SearchAlgorithm.Seismic"/> search on the calling thread (a measurement aid).</summary>
+    public static long LastDocsScored => SeismicScorer.LastDocsScored;
+
+    /// <summary>
+    /// Builds the <see cref="SearchAlgorithm.Seismic"/> structures of every committed segment for <paramref name="options"/>
+    /// now instead of at the first such search; returns the bytes they hold in memory.
+    /// </summary>
+    public long PrepareSeismic(SeismicOptions? options = null)
+    {
+        options ??= SeismicOptions.Default;
+        options.Validate();
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _snapshot.Segments.Where(s => s.DocCount > 0).Sum(s => SeismicSegmentIndex.For(s, options).Bytes);
+    }
 
     /// <summary>Searches many queries on <paramref name="threads"/> threads (default: all cores); results in input order.</summary>
     public IReadOnlyList<IReadOnlyList<SearchHit>> SearchBatch(IReadOnlyList<SparseVector> queries, int topK,

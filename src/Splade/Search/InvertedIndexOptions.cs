@@ -57,4 +57,12 @@ public enum SearchAlgorithm
     /// score. Alpha 1 is exact; returned scores are exact dot products.
     /// </summary>
     Approximate,
+
+    /// <summary>
+    /// Approximate top-k with the Seismic method (static pruning of each term's postings, blocks with summary
+    /// vectors, a forward index for exact scores; parameters in <see cref="SearchOptions.Seismic"/>). Its
+    /// structures are built in memory per segment on first use. Returned scores are exact dot products.
+    /// Falls back to exhaustive search for negative weights.
+    /// </summary>
+    Seismic,
 }

@@ -10,7 +10,7 @@ namespace Splade.Search;
 /// documents. Per segment, query terms are sorted by their upper bound u_t = q_t · max_d w_{t,d};
 /// the longest prefix whose bounds sum below the current threshold is "non-essential": a document
 /// matching only those terms cannot enter the top-k. For each range of <see cref="RangeDocs"/>
-/// documents, the essential lists are scattered into a small (L1-resident) accumulator; only
+/// documents, the essential lists are scattered into a small (L2-resident) accumulator; only
 /// documents whose partial score plus the non-essential bound reaches the threshold look up the
 /// non-essential terms, one at a time, dropping out as soon as the remaining bound cannot lift them.
 ///
@@ -25,8 +25,12 @@ namespace Splade.Search;
 /// </summary>
 internal static class MaxScoreScorer
 {
-    /// <summary>Documents per range: the accumulator (4 B each) stays in the L1 cache.</summary>
-    public const int RangeDocs = 4096;
+    /// <summary>
+    /// Documents per range: the accumulator (4 B each, 64 KiB) stays in the L2 cache. Measured at 1M synthetic
+    /// documents (one run, p50): 4096 → 3.4–3.6 ms, 8192 → 2.8–2.9, 16384 → 2.7–2.85, 32768 and 65536 → 2.9–3.3:
+    /// fewer, longer runs per essential list (fewer list switches and range searches) outweigh the L1 misses.
+    /// </summary>
+    public const int RangeDocs = 16384;
 
     /// <summary>
     /// Fraction of the threshold the non-essential bounds may sum to. Classic MaxScore uses 1; then,
@@ -136,11 +140,24 @@ internal static class MaxScoreScorer
                 ref int d0 = ref MemoryMarshal.GetReference(docs);
                 ref float v0 = ref MemoryMarshal.GetReference(values);
                 ref float a0 = ref MemoryMarshal.GetArrayDataReference(acc);
+                // Unrolled by 4: one list holds a document once, so the four updates never touch the same slot.
+                for (; p + 4 <= stop; p += 4)
+                {
+                    int x0 = Unsafe.Add(ref d0, p) - start, x1 = Unsafe.Add(ref d0, p + 1) - start;
+                    int x2 = Unsafe.Add(ref d0, p + 2) - start, x3 = Unsafe.Add(ref d0, p + 3) - start;
+                    float y0 = w * Unsafe.Add(ref v0, p), y1 = w * Unsafe.Add(ref v0, p + 1);
+                    float y2 = w * Unsafe.Add(ref v0, p + 2), y3 = w * Unsafe.Add(ref v0, p + 3);
+                    Unsafe.Add(ref a0, x0) += y0;
+                    Unsafe.Add(ref a0, x1) += y1;
+                    Unsafe.Add(ref a0, x2) += y2;
+                    Unsafe.Add(ref a0, x3) += y3;
+                }
                 for (; p < stop; p++) Unsafe.Add(ref a0, Unsafe.Add(ref d0, p) - start) += w * Unsafe.Add(ref v0, p);
                 term.Cursor = p;
             }
 
-            // Scan: only documents whose essential score + non-essential bound can reach the cutoff.
+            // Scan: only documents whose essential score + non-essential bound can reach the cutoff; the gate follows
+            // the cutoff as candidates raise it (in the first range the cutoff is −∞ when the scan starts, which would pass every document).
             float nonEssentialBound = prefix[essentialFrom];
             float gate = Math.Max(cutoff - nonEssentialBound, float.Epsilon);
             var scores = acc.AsSpan(0, end - start);
@@ -154,12 +171,21 @@ internal static class MaxScoreScorer
                     if (!Vector.GreaterThanOrEqualAny(vectors[v], gateV)) continue;
                     int b = v * Vector<float>.Count;
                     for (int j = b; j < b + Vector<float>.Count; j++)
-                        if (scores[j] >= gate) Candidate(terms, essentialFrom, prefix, pool, deletions, segIdx, start + j, scores[j], allDocs, allValues);
+                        if (scores[j] >= gate)
+                        {
+                            Candidate(terms, essentialFrom, prefix, pool, deletions, segIdx, start + j, scores[j], allDocs, allValues);
+                            gate = Math.Max(gate, pool.Cutoff - nonEssentialBound);
+                        }
+                    gateV = new Vector<float>(gate);
                 }
                 local = vectors.Length * Vector<float>.Count;
             }
             for (; local < scores.Length; local++)
-                if (scores[local] >= gate) Candidate(terms, essentialFrom, prefix, pool, deletions, segIdx, start + local, scores[local], allDocs, allValues);
+                if (scores[local] >= gate)
+                {
+                    Candidate(terms, essentialFrom, prefix, pool, deletions, segIdx, start + local, scores[local], allDocs, allValues);
+                    gate = Math.Max(gate, pool.Cutoff - nonEssentialBound);
+                }
             scores.Clear();
         }
     }

@@ -16,6 +16,9 @@ public sealed record SearchOptions
     /// </summary>
     public float Alpha { get; init; } = DefaultAlpha;
 
+    /// <summary>Parameters of <see cref="SearchAlgorithm.Seismic"/> (null: <see cref="SeismicOptions.Default"/>).</summary>
+    public SeismicOptions? Seismic { get; init; }
+
     /// <summary>The default <see cref="Alpha"/> of approximate searches.</summary>
     public const float DefaultAlpha = 0.9f;
 

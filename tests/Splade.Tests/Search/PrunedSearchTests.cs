@@ -32,6 +32,37 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void PrunedEqualsBruteForce_SegmentsSpanningSeveralRanges()
+    {
+        // Segments of exactly one range, one range plus one document and two ranges plus one, so that essential
+        // lists cross range boundaries and the last range is a single document.
+        var gen = new SyntheticSparseData(41);
+        int range = MaxScoreScorer.RangeDocs;
+        var docs = gen.Documents(range + (range + 1) + (2 * range + 1), nonZeros: 12);
+        using var dir = new TempDirectory();
+        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, new InvertedIndexOptions { MaxSegments = 0 });
+        int at = 0;
+        foreach (int size in new[] { range, range + 1, 2 * range + 1 })
+        {
+            index.Upsert(docs.Skip(at).Take(size).ToList());
+            index.Commit();
+            at += size;
+        }
+        Assert.Equal(3, index.SegmentCount);
+        var queries = gen.Fork(42).Queries(12, nonZeros: 8);
+        queries.Add(docs[^1].Vector);
+        queries.Add(docs[range].Vector);
+        foreach (int k in new[] { 1, 10, 100 })
+            for (int q = 0; q < queries.Count; q++)
+            {
+                var expected = BruteForceSearch.Search(docs, queries[q], k);
+                SearchAssert.Identical(expected, index.Search(queries[q], k, SearchAlgorithm.MaxScore), $"maxscore, k={k}, query {q}");
+                SearchAssert.Identical(expected, index.Search(queries[q], k, new SearchOptions { Algorithm = SearchAlgorithm.Approximate, Alpha = 1f }),
+                    $"approximate alpha 1, k={k}, query {q}");
+            }
+    }
+
+    [Fact]
     public void PrunedEqualsBruteForce_ManySegmentsDeletesAndAbsentTerms()
     {
         var gen = new SyntheticSparseData(11);

@@ -33,15 +33,22 @@ public sealed class SearchCliTests
     {
         using var dir = new TempDirectory("bench");
         var r = Run("bench-search", "--docs", "300,700", "--queries", "8", "--doc-nnz", "40", "--query-nnz", "10", "--alpha", "1,0.5",
-            "--block-size", "16", "--index", dir.Path, "--threads", "2", "--qps-seconds", "0");
+            "--block-size", "16", "--index", dir.Path, "--threads", "2", "--qps-seconds", "0",
+            "--seismic", "lambda=100000,cut=10,mass=1,terms=100000,heap=0.000001;lambda=20,block=4,order=docs");
         Assert.True(r.Code == 0, r.Err + r.Out);
         foreach (string algorithm in new[] { "exhaustive", "maxscore", "blockmax", "approximate α=1", "approximate α=0.5" })
             Assert.Contains($"| 700 | {algorithm} |", r.Out);
         Assert.Contains("| 300 | blockmax |", r.Out);
+        // Unpruned Seismic (every list whole, every query term, full summaries, no block skipped) finds the exact top-k.
+        Assert.Contains("| 700 | seismic lambda=100000,cut=10,mass=1,terms=100000,heap=0.000001 | ", r.Out);
+        Assert.Matches(@"\| 700 \| seismic lambda=100000[^\n]*recall@10 1\.0000", r.Out);
+        Assert.Contains("| 700 | seismic lambda=20,block=4,order=docs | ", r.Out);
         Assert.Contains("recall@10 1.0000", r.Out);   // alpha 1 is exact
         Assert.DoesNotContain("DIFFER", r.Out);
         Assert.True(InvertedIndex.Exists(Path.Combine(dir.Path, "700")));
         Assert.Equal(2, Run("bench-search", "--docs", "300", "--alpha", "1.5").Code);
+        Assert.Equal(2, Run("bench-search", "--docs", "300", "--seismic", "lambda=0").Code);
+        Assert.Equal(2, Run("bench-search", "--docs", "300", "--seismic", "speed=3").Code);
     }
 
     [Fact]
