@@ -53,8 +53,9 @@ internal sealed class EvalCommand : ICommand
             using var index = InvertedIndex.OpenOrCreate(indexDir, encoder.Dimension);
             IndexFolder.SaveModelSpec(indexDir, model);
             bool complete = index.Count == data.Corpus.Count && data.Corpus.All(d => index.Contains(d.Id));
-            double? corpusActive = complete && index.Count > 0 ? (double)index.PostingCount / index.Count : null;
-            result = evaluator.Evaluate(encoder, index, complete, corpusActive, progress, cancellationToken);
+            long[]? df = complete && index.Count > 0 ? index.DocumentFrequencies() : null;
+            double? corpusActive = df is null ? null : (double)df.Sum() / index.Count;
+            result = evaluator.Evaluate(encoder, index, complete, corpusActive, progress, cancellationToken, df);
         }
         File.WriteAllText(output, result.ToJson());
         if (csv is not null) result.AppendCsv(csv);

@@ -56,15 +56,19 @@ public sealed class SparseInformationRetrievalEvaluator
     /// <summary>
     /// Encodes the corpus into <paramref name="index"/> (an in-memory brute-force index when null)
     /// unless <paramref name="corpusAlreadyIndexed"/>, encodes the judged queries, searches and scores.
+    /// For an already indexed corpus, <paramref name="corpusActiveDims"/> and
+    /// <paramref name="corpusDocumentFrequencies"/> (documents per dimension) supply the corpus statistics;
+    /// avg_flops is reported only when the latter is known.
     /// </summary>
     public EvaluationResult Evaluate(ISparseTextEncoder encoder, ISparseIndex? index = null, bool corpusAlreadyIndexed = false,
-        double? corpusActiveDims = null, IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+        double? corpusActiveDims = null, IProgress<string>? progress = null, CancellationToken cancellationToken = default,
+        long[]? corpusDocumentFrequencies = null)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         using var owned = index is null ? new BruteForceSparseIndex() : null;
         index ??= owned!;
         // Documents holding each dimension, for avg_flops; unknown when the corpus was indexed earlier.
-        long[]? corpusDimCounts = null;
+        long[]? corpusDimCounts = corpusAlreadyIndexed ? corpusDocumentFrequencies : null;
         if (!corpusAlreadyIndexed)
         {
             long active = 0;

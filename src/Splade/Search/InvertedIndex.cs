@@ -69,6 +69,28 @@ public sealed partial class InvertedIndex : ISparseIndex
     /// <summary>Total postings stored in the committed segments (deleted documents included until merged).</summary>
     public long PostingCount => _snapshot.Segments.Sum(s => s.PostingCount);
 
+    /// <summary>
+    /// Live documents holding each dimension (document frequencies, length = dimension): the corpus side of
+    /// the evaluator's avg_flops. Deleted documents are not counted.
+    /// </summary>
+    public long[] DocumentFrequencies()
+    {
+        var snapshot = _snapshot;
+        var df = new long[snapshot.Dimension];
+        for (int s = 0; s < snapshot.Segments.Length; s++)
+        {
+            var segment = snapshot.Segments[s];
+            var deleted = snapshot.Deletions[s];
+            for (int term = 0; term < snapshot.Dimension; term++)
+            {
+                ReadOnlySpan<int> docs = segment.Postings(term, out _);
+                if (deleted is null) df[term] += docs.Length;
+                else foreach (int d in docs) if (!deleted.IsDeleted(d)) df[term]++;
+            }
+        }
+        return df;
+    }
+
     /// <summary>Bytes of the committed segment files.</summary>
     public long SegmentBytes => _snapshot.Segments.Sum(s => s.FileLength);
 

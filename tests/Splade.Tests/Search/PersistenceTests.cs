@@ -83,10 +83,15 @@ public sealed class PersistenceTests(ITestOutputHelper output)
             for (int i = 0; i < 300; i++) { index.Delete($"d{i}"); live.Remove($"d{i}"); }
             index.Commit();
             AssertSameDocuments(live.Values, index);
+            // Document frequencies count live documents only (tombstoned postings stay in the files until merged).
+            var df = new long[2000];
+            foreach (var d in live.Values) foreach (int j in d.Vector.Indices) df[j]++;
+            Assert.Equal(df, index.DocumentFrequencies());
             Assert.Equal(3, index.SegmentCount);
             index.Merge();
             Assert.Equal(1, index.SegmentCount);
             AssertSameDocuments(live.Values, index);
+            Assert.Equal(df, index.DocumentFrequencies());
         }
         using (var index = InvertedIndex.Open(dir.Path))
         {
