@@ -48,8 +48,7 @@ public sealed class BertLayer
             _config.NumAttentionHeads, _config.HeadDim, 1f / MathF.Sqrt(_config.HeadDim), default, ws.Context, h, ws.Scores, pool);
         Gemm.Linear(ws.Context, t, h, _attentionOutput, ws.Attention.AsSpan(0, t * h), h, pool);
         AddLayerNorm(ws.Attention, ws.Hidden, ws.Attention, t, h, _attentionLnWeight, _attentionLnBias, eps, pool);
-        Gemm.Linear(ws.Attention.AsSpan(0, t * h), t, h, _intermediate, ws.Intermediate, inter, pool);
-        ApplyActivation(ws.Intermediate, t, inter, _config.Activation, pool);
+        Gemm.Linear(ws.Attention.AsSpan(0, t * h), t, h, _intermediate, ws.Intermediate, inter, _config.Activation, pool);
         Gemm.Linear(ws.Intermediate, t, inter, _output, hidden, h, pool);
         AddLayerNorm(ws.Hidden, ws.Attention, ws.Hidden, t, h, _outputLnWeight, _outputLnBias, eps, pool);
     }
@@ -65,18 +64,6 @@ public sealed class BertLayer
             var ys = y.AsSpan(r0 * cols, n * cols);
             if (residual is null) LayerNorm.Forward(x.AsSpan(r0 * cols, n * cols), n, cols, gamma, beta, eps, ys);
             else LayerNorm.AddForward(x.AsSpan(r0 * cols, n * cols), residual.AsSpan(r0 * cols, n * cols), n, cols, gamma, beta, eps, ys);
-        });
-    }
-
-    /// <summary>Applies an activation to rows [0, rows) of a [rows, cols] buffer, rows split over the pool.</summary>
-    internal static void ApplyActivation(float[] buffer, int rows, int cols, ElementTransform activation, ComputePool pool)
-    {
-        const int RowsPerJob = 64;
-        int jobs = (rows + RowsPerJob - 1) / RowsPerJob;
-        pool.For(jobs, j =>
-        {
-            int r0 = j * RowsPerJob, r1 = Math.Min(rows, r0 + RowsPerJob);
-            Activations.Apply(activation, buffer.AsSpan(r0 * cols, (r1 - r0) * cols));
         });
     }
 }
