@@ -237,6 +237,9 @@ public static unsafe class ScreenedColumnMax
             int colBase = p0 * 32 + 16 * v;
             Vector512<float> delta = Vector512.FusedMultiplyAdd(at, Vector512.Load(c.L1 + colBase),
                 Vector512.FusedMultiplyAdd(ct, Vector512.Load(c.Half + colBase), Vector512.Load(c.Slack + colBase)));
+            // fl(e + Δ) is monotone in e, so no row can pass "ub > 0" when the column maxima fail it:
+            // most 16-column blocks end here (SPLADE's logits are mostly negative).
+            if (!Vector512.GreaterThanAny(best[v] + delta, Vector512<float>.Zero)) continue;
             Vector512<float> threshold = Vector512.Max(best[v] - delta, Vector512<float>.Zero);
             for (int t = 0; t < len; t++)
             {
