@@ -22,6 +22,11 @@ public static unsafe class ScreenedColumnMax
     private const int PanelsPerJob = 4; // 128 columns: int panels 64 KB, exact rows 128 KB for K = 256
 
     [ThreadStatic] private static float[]? t_estimates;
+    // Shorts ahead of the weight stream to prefetch (4 KB, 32 pair steps): a query reads each panel
+    // once or twice, straight from memory, and the hint took 5-10 % off its screen (measured in the
+    // encoder pipeline, one thread; documents, which reuse each panel, are unchanged); a prefetch
+    // past the end of the data is harmless.
+    private const int PrefetchDistance = 2048;
 
     /// <summary>Runs the screened column max for every segment (rows [starts[s], starts[s] + lengths[s]) of X) into <paramref name="output"/> [segments, N].</summary>
     public static void Run(ReadOnlySpan<float> x, int ldx, ReadOnlySpan<int> starts, ReadOnlySpan<int> lengths, QuantizedMatrix w, Span<float> output, ComputePool pool)
@@ -286,6 +291,8 @@ public static unsafe class ScreenedColumnMax
         for (int p = 0; p < pairs; p++)
         {
             Vector512<short> w0 = Vector512.Load(panel), w1 = Vector512.Load(panel + 32);
+            Sse.Prefetch0(panel + PrefetchDistance);
+            Sse.Prefetch0(panel + PrefetchDistance + 32);
             panel += 64;
             Vector512<short> a0 = Vector512.Create(x0[p]).AsInt16();
             Vector512<short> a1 = rows > 1 ? Vector512.Create(x1[p]).AsInt16() : default;
