@@ -13,8 +13,9 @@ namespace Splade.Tensors;
 /// (s_t, s_j the quantisation steps, x̃_t the dequantised row, ε the float rounding slack of any
 /// summation order). With δ taken at its largest over a segment's rows, only rows whose upper
 /// bound e + δ reaches both 0 and the column's best lower bound max_t (e − δ) can hold the maximum;
-/// those, usually none or one, get an exact float dot product (<see cref="ExactDot"/>). The result equals <see cref="Reference"/> bit for bit and does
-/// not depend on batching or on the thread count (jobs split columns only).
+/// those, usually none or one, get an exact float dot product (<see cref="ExactDot"/>). The result
+/// equals <see cref="Reference"/> bit for bit and does not depend on batching or on the thread
+/// count (jobs split columns only).
 /// </summary>
 public static unsafe class ScreenedColumnMax
 {
