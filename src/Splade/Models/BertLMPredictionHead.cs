@@ -65,8 +65,7 @@ public sealed class BertLMPredictionHead
     public void Transform(ReadOnlySpan<float> hidden, int tokens, float[] output, ComputePool pool)
     {
         int h = _config.HiddenSize;
-        Gemm.Linear(hidden, tokens, h, _transform, output, h, pool);
-        BertLayer.ApplyActivation(output, tokens, h, _config.Activation, pool);
+        Gemm.Linear(hidden, tokens, h, _transform, output, h, _config.Activation, pool);
         BertLayer.AddLayerNorm(output, null, output, tokens, h, _lnWeight, _lnBias, _config.LayerNormEps, pool);
     }
 

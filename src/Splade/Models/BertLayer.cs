@@ -49,9 +49,14 @@ public sealed class BertLayer
 
     /// <summary>Y = X·Wᵀ + b in float32, or in byte integers when the layer holds an integer copy of W.</summary>
     private static void Linear(ReadOnlySpan<float> x, int m, int ldx, PackedMatrix w, Int8Matrix? w8, Span<float> y, int ldy, ComputePool pool)
+        => Linear(x, m, ldx, w, w8, y, ldy, ElementTransform.None, pool);
+
+    /// <summary>y = activation(x·Wᵀ + b): the float GEMM applies the activation per output block; the int8 path after the product.</summary>
+    private static void Linear(ReadOnlySpan<float> x, int m, int ldx, PackedMatrix w, Int8Matrix? w8, Span<float> y, int ldy, ElementTransform activation, ComputePool pool)
     {
-        if (w8 is null) Gemm.Linear(x, m, ldx, w, y, ldy, pool);
-        else Int8Gemm.Linear(x, m, ldx, w8, y, ldy, pool);
+        if (w8 is null) { Gemm.Linear(x, m, ldx, w, y, ldy, activation, pool); return; }
+        Int8Gemm.Linear(x, m, ldx, w8, y, ldy, pool);
+        if (activation != ElementTransform.None) Activations.Apply(activation, y[..(m * ldy)]);
     }
 
     /// <summary>Transforms <c>ws.Hidden</c> [tokens, hidden] in place.</summary>
@@ -66,9 +71,8 @@ public sealed class BertLayer
             _config.NumAttentionHeads, _config.HeadDim, 1f / MathF.Sqrt(_config.HeadDim), default, ws.Context, h, ws.Scores, pool);
         Linear(ws.Context, t, h, _attentionOutput, _attentionOutput8, ws.Attention.AsSpan(0, t * h), h, pool);
         AddLayerNorm(ws.Attention, ws.Hidden, ws.Attention, t, h, _attentionLnWeight, _attentionLnBias, eps, pool);
-        Linear(ws.Attention.AsSpan(0, t * h), t, h, _intermediate, _intermediate8, ws.Intermediate, inter, pool);
-        ApplyActivation(ws.Intermediate, t, inter, _config.Activation, pool);
-        Linear(ws.Intermediate, t, inter, _output, _output8, hidden, h, pool);
+        Linear(ws.Attention.AsSpan(0, t * h), t, h, _intermediate, _intermediate8, ws.Intermediate, inter, _config.Activation, pool);
+        Linear(ws.Intermediate, t, inter, _output, _output8, hidden, h, ElementTransform.None, pool);
         AddLayerNorm(ws.Hidden, ws.Attention, ws.Hidden, t, h, _outputLnWeight, _outputLnBias, eps, pool);
     }
 
@@ -83,18 +87,6 @@ public sealed class BertLayer
             var ys = y.AsSpan(r0 * cols, n * cols);
             if (residual is null) LayerNorm.Forward(x.AsSpan(r0 * cols, n * cols), n, cols, gamma, beta, eps, ys);
             else LayerNorm.AddForward(x.AsSpan(r0 * cols, n * cols), residual.AsSpan(r0 * cols, n * cols), n, cols, gamma, beta, eps, ys);
-        });
-    }
-
-    /// <summary>Applies an activation to rows [0, rows) of a [rows, cols] buffer, rows split over the pool.</summary>
-    internal static void ApplyActivation(float[] buffer, int rows, int cols, ElementTransform activation, ComputePool pool)
-    {
-        const int RowsPerJob = 64;
-        int jobs = (rows + RowsPerJob - 1) / RowsPerJob;
-        pool.For(jobs, j =>
-        {
-            int r0 = j * RowsPerJob, r1 = Math.Min(rows, r0 + RowsPerJob);
-            Activations.Apply(activation, buffer.AsSpan(r0 * cols, (r1 - r0) * cols));
         });
     }
 }

@@ -93,7 +93,7 @@ public static class Activations
         r = Fma(r, t, Vector256.Create(-6.34846687e-1f));
         r = Fma(r, t, Vector256.Create(-1.28717512e-1f));
         r = Fma(r, t, -t);
-        Vector256<float> large = Vector256<float>.One - Vector256.Exp(r);
+        Vector256<float> large = Vector256<float>.One - ExpNonPositive(r);
         large = Vector256.CopySign(large, a);
 
         Vector256<float> q = Vector256.Create(-5.96761703e-4f);
@@ -105,6 +105,29 @@ public static class Activations
         Vector256<float> small = Fma(q, a, a);
 
         return Vector256.ConditionalSelect(Vector256.GreaterThan(t, Vector256.Create(0.927734375f)), large, small);
+    }
+
+    /// <summary>
+    /// e^r for r ≤ 0 in single precision (the erf tail needs no more): r = n·ln2 + f with |f| ≤ ln2/2
+    /// (ln2 split in two so that n·ln2_hi is exact), e^f by Cephes' degree-6 expf polynomial (about
+    /// 1 ulp), times 2ⁿ built in the exponent field. r is clamped at −87 (e^−87 ≈ 1.6·10⁻³⁸, the
+    /// smallest normal range), which only matters as 1 − e^r = 1 (erf's NaN lanes take the other branch).
+    /// </summary>
+    internal static Vector256<float> ExpNonPositive(Vector256<float> r)
+    {
+        r = Vector256.MaxNative(r, Vector256.Create(-87f));
+        Vector256<float> n = Vector256.Round(r * Vector256.Create(1.44269504088896341f));
+        Vector256<float> f = Fma(n, Vector256.Create(-0.693359375f), r);
+        f = Fma(n, Vector256.Create(2.12194440e-4f), f);
+        Vector256<float> p = Vector256.Create(1.9875691500e-4f);
+        p = Fma(p, f, Vector256.Create(1.3981999507e-3f));
+        p = Fma(p, f, Vector256.Create(8.3334519073e-3f));
+        p = Fma(p, f, Vector256.Create(4.1665795894e-2f));
+        p = Fma(p, f, Vector256.Create(1.6666665459e-1f));
+        p = Fma(p, f, Vector256.Create(5.0000001201e-1f));
+        p = Fma(p * f, f, f) + Vector256<float>.One;
+        Vector256<int> bits = (Vector256.ConvertToInt32(n) + Vector256.Create(127)) << 23;
+        return p * bits.AsSingle();
     }
 
     /// <summary>log1p(x) = log(u)·x/(u − 1) with u = 1 + x (Goldberg): exact where u rounds to 1.</summary>

@@ -6,13 +6,13 @@ namespace Splade.Tensors;
 public static unsafe partial class Attention
 {
     private const int MaxBlockedHeadDim = 128;
-    private const int KeyBlock = 64; // keys per register block of the single-row score loop (4 × Vector512); a multiple of 32
+    private const int KeyBlock = 32; // keys per register block of the score loops (2 × Vector512); rows are padded to a multiple of it
 
     [ThreadStatic] private static float[]? t_scratch;
 
     /// <summary>
     /// Vectorised attention for head widths that are a multiple of 16. Per (sequence, head): K_h is
-    /// transposed once into Kᵀ [d, keys] (keys padded to 64 with zeros), so a score row is
+    /// transposed once into Kᵀ [d, keys] (keys padded to 32 with zeros), so a score row is
     /// Σ_d q[d]·Kᵀ[d, :] with the keys in vector lanes; the context row is Σ_j p[j]·V[j, :] with the
     /// head dimension in lanes. Every score and context value is a fixed-order sum that depends only
     /// on its own sequence, so batching and threading do not change results.
@@ -49,14 +49,14 @@ public static unsafe partial class Attention
                     {
                         float* qi = (float*)aq + (long)(start + i) * ld + col;
                         ScoreRows4(qi, ld, kt, padded, scores);
-                        for (int r = 0; r < 4; r++) ScaledSoftmax(scores + r * padded, len, scale, maskRow);
+                        for (int r = 0; r < 4; r++) ScaledSoftmax(scores + r * padded, len, padded, scale, maskRow);
                         ContextRows4(scores, padded, len, vBase, ld, (float*)ac + (long)(start + i) * ldc + col, ldc);
                     }
                     for (; i < len; i++)
                     {
                         float* qi = (float*)aq + (long)(start + i) * ld + col;
                         ScoreRow(qi, kt, headDim, padded, scores);
-                        ScaledSoftmax(scores, len, scale, maskRow);
+                        ScaledSoftmax(scores, len, padded, scale, maskRow);
                         ContextRow(scores, len, vBase, ld, headDim, (float*)ac + (long)(start + i) * ldc + col);
                     }
                 }
@@ -64,16 +64,41 @@ public static unsafe partial class Attention
         }
     }
 
-    /// <summary>row[j] = softmax_j(row[j]·scale + mask[j]) over [0, len), in place.</summary>
+    /// <summary>
+    /// row[j] = softmax_j(row[j]·scale + mask[j]) over [0, len), in place, in one routine: Vector256
+    /// passes over the padded row (lanes from len on count as −∞ and end as 0) for the maximum,
+    /// exp(x − max) with the single-precision <see cref="Activations.ExpNonPositive"/> (x − max ≤ 0),
+    /// the sum, and the division. Every value depends only on its own row.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ScaledSoftmax(float* row, int len, float scale, float* mask)
+    private static void ScaledSoftmax(float* row, int len, int padded, float scale, float* mask)
     {
-        var span = new Span<float>(row, len);
         if (mask != null)
+        {
             for (int j = 0; j < len; j++) row[j] = row[j] * scale + mask[j];
-        else
-            System.Numerics.Tensors.TensorPrimitives.Multiply(span, scale, span);
-        Softmax.Forward(span);
+            scale = 1f;
+        }
+        Vector256<float> vscale = Vector256.Create(scale), ninf = Vector256.Create(float.NegativeInfinity), vmax = ninf;
+        Vector256<int> lane = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        for (int j = 0; j < padded; j += 8)
+        {
+            Vector256<float> x = Vector256.Load(row + j) * vscale;
+            x = Vector256.ConditionalSelect(Vector256.LessThan(lane, Vector256.Create(len - j)).AsSingle(), x, ninf);
+            x.Store(row + j);
+            vmax = Vector256.Max(vmax, x);
+        }
+        float max = vmax[0];
+        for (int i = 1; i < 8; i++) max = Math.Max(max, vmax[i]);
+        Vector256<float> vm = Vector256.Create(max), sum = Vector256<float>.Zero;
+        for (int j = 0; j < padded; j += 8)
+        {
+            Vector256<float> e = Activations.ExpNonPositive(Vector256.Load(row + j) - vm);
+            e = Vector256.ConditionalSelect(Vector256.LessThan(lane, Vector256.Create(len - j)).AsSingle(), e, Vector256<float>.Zero);
+            e.Store(row + j);
+            sum += e;
+        }
+        Vector256<float> total = Vector256.Create(Vector256.Sum(sum));
+        for (int j = 0; j < padded; j += 8) (Vector256.Load(row + j) / total).Store(row + j);
     }
 
     /// <summary>Four score rows at once (queries q, q + ld, …; head width 64): scores[r, j] = Σ_d q_r[d]·kt[d, j], d ascending.</summary>
@@ -139,17 +164,15 @@ public static unsafe partial class Attention
     {
         for (int j0 = 0; j0 < padded; j0 += KeyBlock)
         {
-            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector512<float> a0 = default, a1 = default;
             float* kp = kt + j0;
             for (int d = 0; d < headDim; d++, kp += padded)
             {
                 Vector512<float> qd = Vector512.Create(q[d]);
                 a0 = Vector512.FusedMultiplyAdd(qd, Vector512.Load(kp), a0);
                 a1 = Vector512.FusedMultiplyAdd(qd, Vector512.Load(kp + 16), a1);
-                a2 = Vector512.FusedMultiplyAdd(qd, Vector512.Load(kp + 32), a2);
-                a3 = Vector512.FusedMultiplyAdd(qd, Vector512.Load(kp + 48), a3);
             }
-            a0.Store(scores + j0); a1.Store(scores + j0 + 16); a2.Store(scores + j0 + 32); a3.Store(scores + j0 + 48);
+            a0.Store(scores + j0); a1.Store(scores + j0 + 16);
         }
     }
 

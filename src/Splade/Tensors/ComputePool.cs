@@ -100,6 +100,11 @@ public sealed class ComputePool
                 int sleeping = Volatile.Read(ref s_sleeping);
                 if (sleeping > 0) Wake.Release(Math.Min(sleeping, helpers));
                 item.Run();
+                // The helpers' last jobs end microseconds later for the short calls of a query: poll
+                // before blocking, as an event wait that sleeps costs more than such a call.
+                long until = System.Diagnostics.Stopwatch.GetTimestamp() + SpinTicks;
+                while (Volatile.Read(ref item.Completed) < jobCount && System.Diagnostics.Stopwatch.GetTimestamp() < until)
+                    Thread.SpinWait(20);
                 item.Done.Wait();
                 if (item.Error is not null) ExceptionDispatchInfo.Throw(item.Error);
                 return true;

@@ -27,7 +27,15 @@ public static unsafe class Gemm
     private const int RowBlockTiles = 16;
 
     /// <summary>Y[m, N] (row stride <paramref name="ldy"/>) = X[m, K] (row stride <paramref name="ldx"/>)·Wᵀ + b.</summary>
-    public static void Linear(ReadOnlySpan<float> x, int m, int ldx, PackedMatrix w, Span<float> y, int ldy, ComputePool pool)
+    public static void Linear(ReadOnlySpan<float> x, int m, int ldx, PackedMatrix w, Span<float> y, int ldy, ComputePool pool) =>
+        Linear(x, m, ldx, w, y, ldy, ElementTransform.None, pool);
+
+    /// <summary>
+    /// Y = f(X·Wᵀ + b) with f = <paramref name="activation"/> applied element-wise by each job to the
+    /// block of Y it has just written (still in cache), which gives the same values as a separate
+    /// <see cref="Activations.Apply"/> pass over Y and saves that pass and its synchronisation.
+    /// </summary>
+    public static void Linear(ReadOnlySpan<float> x, int m, int ldx, PackedMatrix w, Span<float> y, int ldy, ElementTransform activation, ComputePool pool)
     {
         if (m == 0) return;
         CheckOperands(x, m, ldx, w);
@@ -64,6 +72,13 @@ public static unsafe class Gemm
                         for (int r = 0; r < rows; r++)
                             new ReadOnlySpan<float>(tile + r * nr, cols).CopyTo(new Span<float>((float*)ay + (long)(row0 + r) * ldy + col0, cols));
                     }
+                }
+                if (activation != ElementTransform.None)
+                {
+                    // Rows [t0·6, t1·6) x columns [p0·nr, p1·nr) of Y: this job's block only.
+                    int r1 = Math.Min(m, t1 * TileRows), c0 = p0 * nr, c1 = Math.Min(n, p1 * nr);
+                    for (int r = t0 * TileRows; r < r1; r++)
+                        Activations.Apply(activation, new Span<float>((float*)ay + (long)r * ldy + c0, c1 - c0));
                 }
             });
         }

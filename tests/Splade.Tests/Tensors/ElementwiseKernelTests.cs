@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Splade.Tensors;
 using static Splade.Tests.Tensors.KernelTestUtil;
 
@@ -23,6 +24,23 @@ public sealed class ElementwiseKernelTests
         Assert.Equal(0f, Activations.Erf(0f));
         Assert.True(float.IsNaN(Activations.Erf(float.NaN)));
         Assert.Equal(1e-30f * 1.1283791f, Activations.Erf(1e-30f), 1e-36f);
+    }
+
+    [Fact]
+    public void Exp_of_the_erf_tail_is_accurate_to_float_precision()
+    {
+        double worstUlps = 0;
+        for (int i = 0; i <= 200000; i++)
+        {
+            float r = -i * 4.35e-4f; // [-87, 0]
+            float actual = Activations.ExpNonPositive(Vector256.Create(r)).GetElement(3);
+            double exact = Math.Exp(r);
+            double ulp = MathF.BitIncrement((float)exact) - (float)exact;
+            worstUlps = Math.Max(worstUlps, Math.Abs(actual - exact) / ulp);
+        }
+        Assert.True(worstUlps <= 2.0, $"worst error {worstUlps} ulp");
+        Assert.Equal(1f, Activations.ExpNonPositive(Vector256.Create(0f)).GetElement(0));
+        Assert.True(Activations.ExpNonPositive(Vector256.Create(float.NegativeInfinity)).GetElement(0) < 1e-37f);
     }
 
     [Theory]

@@ -66,6 +66,31 @@ public sealed class GemmTests
             Assert.True(MaxAbsDiff(expected.AsSpan(i * n, n), y.AsSpan(i * ldy, n)) <= 1e-5f);
     }
 
+    [Theory]
+    [InlineData(1, 7, 31, 32, ElementTransform.Gelu)]
+    [InlineData(13, 33, 17, 16, ElementTransform.Gelu)]
+    [InlineData(31, 769, 7, 32, ElementTransform.GeluTanh)]
+    [InlineData(100, 70, 40, 32, ElementTransform.Gelu)]
+    [InlineData(100, 70, 40, 16, ElementTransform.Relu)]
+    public void Linear_with_activation_equals_linear_then_activation_bitwise(int m, int n, int k, int panelWidth, ElementTransform activation)
+    {
+        // m = 100 spans two row jobs; the strided Y checks that the padding columns are left alone.
+        int ldy = n + 3;
+        float[] x = Random(m * k, 21, scale: 3f), w = Random(n * k, 22), b = Random(n, 23);
+        PackedMatrix packed = PackedMatrix.Pack(w, n, k, b, panelWidth);
+        var expected = new float[m * ldy];
+        Array.Fill(expected, 42f);
+        Gemm.Linear(x, m, k, packed, expected, ldy, ComputePool.Serial);
+        for (int r = 0; r < m; r++) Activations.Apply(activation, expected.AsSpan(r * ldy, n));
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var fused = new float[m * ldy];
+            Array.Fill(fused, 42f);
+            Gemm.Linear(x, m, k, packed, fused, ldy, activation, new ComputePool(threads));
+            Assert.Equal(expected, fused);
+        }
+    }
+
     [Fact]
     public void Linear_is_bitwise_independent_of_thread_count_and_row_batching()
     {

@@ -68,6 +68,28 @@ public sealed class ScreenedColumnMaxTests
     }
 
     [Fact]
+    public void An_outlier_row_widens_the_segment_bound_and_the_maximum_stays_exact()
+    {
+        // The bound is taken at its largest over a segment's rows: one row 1000x larger than the
+        // others (and one all-zero row) must not hide the exact maximum of the small rows.
+        if (!QuantizedMatrix.IsSupported) return;
+        int n = 97, k = 40;
+        var (starts, lengths, rows) = Segments(11, 1, 6);
+        float[] x = Random(rows * k, 31, scale: 1f);
+        for (int c = 0; c < k; c++) x[4 * k + c] *= 1000f;
+        Array.Clear(x, 7 * k, k);
+        float[] w = Random(n * k, 32, scale: 0.2f);
+        float[] b = Random(n, 33, scale: 0.5f);
+        var q = QuantizedMatrix.Pack(w, n, k, b);
+        var fast = new float[3 * n];
+        var twin = new float[3 * n];
+        ScreenedColumnMax.Run(x, k, starts, lengths, q, fast, new ComputePool(2));
+        ScreenedColumnMax.Reference(x, k, starts, lengths, q, twin);
+        Assert.Equal(twin, fast);
+        Assert.Contains(fast.AsSpan(2 * n, n).ToArray(), v => v > 0); // the third segment has only ordinary rows
+    }
+
+    [Fact]
     public void Batched_equals_single_and_threads_do_not_matter()
     {
         if (!QuantizedMatrix.IsSupported) return;
