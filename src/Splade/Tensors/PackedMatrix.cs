@@ -7,12 +7,12 @@ namespace Splade.Tensors;
 /// </summary>
 public sealed class PackedMatrix
 {
-    private PackedMatrix(int n, int k, int panelWidth, float[] data, float[] bias)
+    private PackedMatrix(int n, int k, int panelWidth, AlignedBuffer<float> data, float[] bias)
     {
         N = n;
         K = k;
         PanelWidth = panelWidth;
-        Data = data;
+        _data = data;
         Bias = bias;
     }
 
@@ -28,8 +28,10 @@ public sealed class PackedMatrix
     /// <summary>Number of panels, ceil(N / PanelWidth).</summary>
     public int PanelCount => (N + PanelWidth - 1) / PanelWidth;
 
-    /// <summary>Packed weights [PanelCount][K][PanelWidth].</summary>
-    internal float[] Data { get; }
+    private readonly AlignedBuffer<float> _data;
+
+    /// <summary>Packed weights [PanelCount][K][PanelWidth], 64-byte aligned.</summary>
+    internal Span<float> Data => _data.Span;
 
     /// <summary>Bias padded to [PanelCount·PanelWidth] (zeros where the layer has none).</summary>
     internal float[] Bias { get; }
@@ -51,16 +53,17 @@ public sealed class PackedMatrix
         if (weight.Length != (long)n * k) throw new ArgumentException($"Weight has {weight.Length} values, expected {n}x{k}.", nameof(weight));
         if (!bias.IsEmpty && bias.Length != n) throw new ArgumentException($"Bias has {bias.Length} values, expected {n}.", nameof(bias));
         int panels = (n + panelWidth - 1) / panelWidth;
-        var data = new float[(long)panels * k * panelWidth];
+        var buffer = new AlignedBuffer<float>((long)panels * k * panelWidth);
+        Span<float> data = buffer.Span;
         for (int row = 0; row < n; row++)
         {
             int panel = row / panelWidth, lane = row % panelWidth;
             ReadOnlySpan<float> src = weight.Slice(row * k, k);
             long baseIndex = (long)panel * k * panelWidth + lane;
-            for (int c = 0; c < k; c++) data[baseIndex + (long)c * panelWidth] = src[c];
+            for (int c = 0; c < k; c++) data[(int)(baseIndex + (long)c * panelWidth)] = src[c];
         }
         var paddedBias = new float[panels * panelWidth];
         bias.CopyTo(paddedBias);
-        return new PackedMatrix(n, k, panelWidth, data, paddedBias);
+        return new PackedMatrix(n, k, panelWidth, buffer, paddedBias);
     }
 }

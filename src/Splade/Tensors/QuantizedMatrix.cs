@@ -31,8 +31,10 @@ public sealed class QuantizedMatrix
     internal float[] Rows { get; private init; } = [];
     /// <summary>Bias [PanelCount·32], zero padded.</summary>
     internal float[] Bias { get; private init; } = [];
-    /// <summary>Integer panels [PanelCount][KPadded/2][32][2].</summary>
-    internal short[] Data { get; private init; } = [];
+    private AlignedBuffer<short> _data = new(0);
+
+    /// <summary>Integer panels [PanelCount][KPadded/2][32][2], 64-byte aligned.</summary>
+    internal Span<short> Data => _data.Span;
     /// <summary>Row scale s_j (W[j, k] ≈ s_j·q[j, k]) [PanelCount·32].</summary>
     internal float[] Scale { get; private init; } = [];
     /// <summary>Σ_k |W[j, k]| [PanelCount·32], rounded up.</summary>
@@ -60,14 +62,15 @@ public sealed class QuantizedMatrix
         int kp = (k + 1) & ~1;
         int levels = (int)Math.Min(16383, Math.Floor(Math.Sqrt((double)int.MaxValue / kp)) - 1);
         int panels = (n + PanelWidth - 1) / PanelWidth, padded = panels * PanelWidth;
-        var data = new short[(long)panels * kp * PanelWidth];
+        var buffer = new AlignedBuffer<short>((long)panels * kp * PanelWidth);
+        Span<short> data = buffer.Span;
         var scale = new float[padded];
         var l1 = new float[padded];
         var half = new float[padded];
         var slack = new float[padded];
         var b = new float[padded];
         bias.CopyTo(b);
-        var m = new QuantizedMatrix(n, k, levels) { Rows = weight.ToArray(), Bias = b, Data = data, Scale = scale, L1 = l1, HalfScale = half, BiasSlack = slack };
+        var m = new QuantizedMatrix(n, k, levels) { Rows = weight.ToArray(), Bias = b, _data = buffer, Scale = scale, L1 = l1, HalfScale = half, BiasSlack = slack };
         float eps = m.Slack;
         for (int j = 0; j < n; j++)
         {
@@ -84,7 +87,7 @@ public sealed class QuantizedMatrix
             for (int c = 0; c < k; c++)
             {
                 int q = s == 0 ? 0 : (int)Math.Clamp(Math.Round(row[c] / (double)s), -levels, levels);
-                data[baseIndex + (long)(c >> 1) * PanelWidth * 2 + (c & 1)] = (short)q;
+                data[(int)(baseIndex + (long)(c >> 1) * PanelWidth * 2 + (c & 1))] = (short)q;
             }
         }
         return m;
