@@ -29,7 +29,7 @@ internal static class ExhaustiveScorer
                 float w = qv[i];
                 if (w == 0f) continue;
                 var docs = seg.Postings(qi[i], out var values);
-                for (int p = 0; p < docs.Length; p++) scores[docs[p]] += w * values[p];
+                Scatter(scores, docs, values, w);
             }
             for (int d = 0; d < scores.Length; d++)
             {
@@ -40,5 +40,16 @@ internal static class ExhaustiveScorer
             }
         }
         return heap.ToHits();
+    }
+
+    /// <summary>scores[docs[p]] += w·values[p] for every posting (document ordinals checked against the segment once, when it was opened).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Scatter(Span<float> scores, ReadOnlySpan<int> docs, ReadOnlySpan<float> values, float w)
+    {
+        fixed (float* acc = scores, v = values)
+        fixed (int* d = docs)
+        {
+            for (int p = 0; p < docs.Length; p++) acc[d[p]] += w * v[p];
+        }
     }
 }
