@@ -43,6 +43,7 @@ public sealed partial class SparseEncoder
         if (options.MaxBatchTokens < 1) throw new ArgumentOutOfRangeException(nameof(options), options.MaxBatchTokens, "MaxBatchTokens must be at least 1.");
         if (options.MaxActiveDims is < 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxActiveDims, "MaxActiveDims must be non-negative.");
         string prompt = ResolvePrompt(options);
+        Model.WakeComputeThreads();   // they wake while the texts are tokenized
 
         var ids = new int[texts.Count][];
         for (int i = 0; i < texts.Count; i++)

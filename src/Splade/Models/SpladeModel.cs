@@ -40,6 +40,9 @@ public sealed class SpladeModel
     public EncodePrecision Precision { get; }
     /// <summary>Threads the kernels use.</summary>
     public int Threads => _pool.Threads;
+
+    /// <summary>Wakes the compute threads ahead of a forward pass (call before tokenizing a query).</summary>
+    public void WakeComputeThreads() => _pool.WakeAhead();
     /// <summary>Whether the checkpoint has a masked-LM head (needed for SPLADE vectors and logits).</summary>
     public bool HasMlmHead => _mlm is not null;
     /// <summary>The pooling settings of the document route, null for an encoder-only model.</summary>

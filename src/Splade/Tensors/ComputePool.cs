@@ -37,6 +37,16 @@ public sealed class ComputePool
             RunSerial(jobCount, job);
     }
 
+    /// <summary>
+    /// Wakes sleeping helper threads ahead of the parallel calls that follow (they poll for work for
+    /// ~100 µs, then sleep again), so the first call of a forward pass (for a query, after tokenization)
+    /// does not wait for a thread to wake. Has no other effect.
+    /// </summary>
+    public void WakeAhead()
+    {
+        if (Threads > 1) Crew.WakeSleeping(Threads - 1);
+    }
+
     /// <summary>All jobs on the calling thread; as on the crew, a failing job does not stop the others.</summary>
     private static void RunSerial(int jobCount, Action<int> job)
     {
@@ -114,6 +124,13 @@ public sealed class ComputePool
                 s_current = null;
                 Monitor.Exit(Gate);
             }
+        }
+
+        /// <summary>Releases up to <paramref name="helpers"/> sleeping helpers without giving them work.</summary>
+        public static void WakeSleeping(int helpers)
+        {
+            int sleeping = Volatile.Read(ref s_sleeping);
+            if (sleeping > 0) Wake.Release(Math.Min(sleeping, helpers));
         }
 
         private static void WorkerLoop()
