@@ -107,7 +107,7 @@ public static class SpladePooling
     /// both SPLADE activations and the pooled rows are mostly zero, so blocks of 64 zeros are
     /// skipped; f is element-wise, so the other blocks get the same bits as a full pass.
     /// </summary>
-    private static unsafe void ApplyPerRow(ElementTransform f, Span<float> buffer, int rows, int cols, ComputePool pool)
+    internal static unsafe void ApplyPerRow(ElementTransform f, Span<float> buffer, int rows, int cols, ComputePool pool)
     {
         const int Block = 64;
         fixed (float* p = buffer)

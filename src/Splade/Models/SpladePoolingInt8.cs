@@ -15,25 +15,6 @@ public static class SpladePoolingInt8
     {
         if (config.Strategy != PoolingStrategy.Max) throw new ArgumentException($"Reduced-precision pooling supports max pooling only, not {config.Strategy}.", nameof(config));
         Int8ColumnMax.Run(transformed, decoder.K, batch.Starts, batch.Lengths, decoder, pooled, pool);
-        ApplyPerRow(config.Transform, pooled, batch.SequenceCount, decoder.N, pool);
-    }
-
-    /// <summary>f on rows [0, rows) of [rows, cols], one job per row, skipping 64-float blocks of zeros (f(0) = 0).</summary>
-    private static unsafe void ApplyPerRow(ElementTransform f, Span<float> buffer, int rows, int cols, ComputePool pool)
-    {
-        const int Block = 64;
-        fixed (float* p = buffer)
-        {
-            nint a = (nint)p;
-            pool.For(rows, r =>
-            {
-                float* row = (float*)a + (long)r * cols;
-                for (int c0 = 0; c0 < cols; c0 += Block)
-                {
-                    var block = new Span<float>(row + c0, Math.Min(Block, cols - c0));
-                    if (block.IndexOfAnyExcept(0f) >= 0) Activations.Apply(f, block);
-                }
-            });
-        }
+        SpladePooling.ApplyPerRow(config.Transform, pooled, batch.SequenceCount, decoder.N, pool);
     }
 }
