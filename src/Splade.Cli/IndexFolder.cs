@@ -10,16 +10,35 @@ internal static class IndexFolder
 {
     private const string ModelFile = "encoder.json";
 
-    /// <summary>Records which `--model` built the index (read back by search when --model is omitted).</summary>
-    public static void SaveModelSpec(string indexDir, string spec) =>
-        File.WriteAllText(Path.Combine(indexDir, ModelFile), JsonSerializer.Serialize(new Dictionary<string, string> { ["model"] = spec }) + "\n");
+    /// <summary>
+    /// Records which `--model` (and `--precision`) built the index; search reads them back when its own
+    /// options are omitted, so queries are encoded as the documents were.
+    /// </summary>
+    public static void SaveModelSpec(string indexDir, string spec, Splade.Models.EncodePrecision precision = Splade.Models.EncodePrecision.Float32) =>
+        File.WriteAllText(Path.Combine(indexDir, ModelFile), JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["model"] = spec,
+            ["precision"] = PrecisionOption.Name(precision),
+        }) + "\n");
 
-    public static string? LoadModelSpec(string indexDir)
+    public static string? LoadModelSpec(string indexDir) => Load(indexDir, "model");
+
+    /// <summary>The precision recorded beside the index (fp32 when none is recorded).</summary>
+    public static Splade.Models.EncodePrecision LoadPrecision(string indexDir)
+    {
+        string? name = Load(indexDir, "precision");
+        try { return PrecisionOption.Parse(name); }
+        catch (CliException e) { throw new CliException($"{Path.Combine(indexDir, ModelFile)}: {e.Message}"); }
+    }
+
+    private static string? Load(string indexDir, string key)
     {
         string path = Path.Combine(indexDir, ModelFile);
         if (!File.Exists(path)) return null;
-        var d = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path));
-        return d is not null && d.TryGetValue("model", out var m) ? m : null;
+        Dictionary<string, string>? d;
+        try { d = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new CliException($"{path}: not a JSON object of strings ({e.Message})."); }
+        return d is not null && d.TryGetValue(key, out var m) ? m : null;
     }
 
     /// <summary>Creates the encoder and, for corpus-fitted ones, loads its statistics from the index folder.</summary>

@@ -51,7 +51,7 @@ internal sealed class EvalCommand : ICommand
         else
         {
             using var index = InvertedIndex.OpenOrCreate(indexDir, encoder.Dimension);
-            IndexFolder.SaveModelSpec(indexDir, model);
+            IndexFolder.SaveModelSpec(indexDir, model, precision);
             bool complete = index.Count == data.Corpus.Count && data.Corpus.All(d => index.Contains(d.Id));
             long[]? df = complete && index.Count > 0 ? index.DocumentFrequencies() : null;
             double? corpusActive = df is null ? null : (double)df.Sum() / index.Count;

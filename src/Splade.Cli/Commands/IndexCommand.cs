@@ -90,7 +90,7 @@ internal sealed class IndexCommand : ICommand
         }
         using (var index = InvertedIndex.OpenOrCreate(indexDir, encoder.Dimension, options))
         {
-            IndexFolder.SaveModelSpec(indexDir, model!);
+            IndexFolder.SaveModelSpec(indexDir, model!, precision);
             var pending = new List<IndexedDocument>();
             var batch = new List<CorpusDocument>();
             void EncodeBatch()

@@ -18,7 +18,7 @@ internal sealed class SearchCommand : ICommand
           --queries    JSON lines {"_id", "text"}; the run is written in the TREC format
           --algorithm  maxscore (default), blockmax or exhaustive (all exact), approximate (alpha 0.9) or seismic (default parameters)
           --threads N  search threads for a query file
-          --precision  query encoder arithmetic: fp32 (default), int8-decoder or int8
+          --precision  query encoder arithmetic: fp32, int8-decoder or int8 (default: what built the index)
           --backend URL  search a PostgreSQL + pgvector table instead (needs --model; --table NAME,
                          --approximate [--ef-search N] for the HNSW index)
         """;
@@ -35,7 +35,7 @@ internal sealed class SearchCommand : ICommand
         string? output = args.Get("output");
         int? threads = args.GetInt("threads", 1);
         string algorithmName = args.Get("algorithm") ?? "maxscore";
-        var precision = PrecisionOption.Get(args);
+        string? precisionName = args.Get("precision");
         args.ThrowOnUnused();
         var algorithm = algorithmName switch
         {
@@ -47,6 +47,8 @@ internal sealed class SearchCommand : ICommand
             _ => throw new CliException($"--algorithm: expected maxscore, blockmax, approximate, seismic or exhaustive, got '{algorithmName}'."),
         };
         if (!InvertedIndex.Exists(indexDir)) throw new CliException($"'{indexDir}' is not an index.");
+        // Queries in the arithmetic the documents were encoded with, unless told otherwise.
+        var precision = precisionName is null ? IndexFolder.LoadPrecision(indexDir) : PrecisionOption.Parse(precisionName);
         var encoder = IndexFolder.EncoderForSearch(indexDir, model, threads, precision);
         using var index = InvertedIndex.Open(indexDir, new InvertedIndexOptions { ReadOnly = true });
 

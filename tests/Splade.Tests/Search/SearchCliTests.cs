@@ -29,6 +29,29 @@ public sealed class SearchCliTests
     }
 
     [Fact]
+    public void Search_encodes_queries_with_the_precision_that_built_the_index()
+    {
+        if (!Splade.Tensors.Int8Matrix.IsSupported) return;   // the int8 modes need AVX-512 BW
+        using var dir = Beir();
+        string model = TestData.Model("tiny-splade"), index = dir.Sub("idx");
+        var r = Run("index", "--model", model, "--corpus", dir.Sub("corpus.jsonl"), "--index", index, "--precision", "int8-decoder");
+        Assert.True(r.Code == 0, r.Err);
+        using (var spec = JsonDocument.Parse(File.ReadAllText(Path.Combine(index, "encoder.json"))))
+            Assert.Equal("int8-decoder", spec.RootElement.GetProperty("precision").GetString());
+        var recorded = Run("search", "--index", index, "--top-k", "3", "purring cat");
+        var explicitInt8 = Run("search", "--index", index, "--top-k", "3", "--precision", "int8-decoder", "purring cat");
+        var fp32 = Run("search", "--index", index, "--top-k", "3", "--precision", "fp32", "purring cat");
+        Assert.True(recorded.Code == 0 && explicitInt8.Code == 0 && fp32.Code == 0, recorded.Err + explicitInt8.Err + fp32.Err);
+        Assert.Equal(explicitInt8.Out, recorded.Out);
+        Assert.NotEqual(fp32.Out, recorded.Out);   // the scores differ in their last digits at least
+
+        File.WriteAllText(Path.Combine(index, "encoder.json"), "{\"model\": \"x\", \"precision\": \"fp64\"}");
+        r = Run("search", "--index", index, "purring cat");
+        Assert.Equal(2, r.Code);
+        Assert.Contains("encoder.json", r.Err);
+    }
+
+    [Fact]
     public void BenchSearch_ReportsEveryAlgorithmExact_AndAMarkdownTable()
     {
         using var dir = new TempDirectory("bench");
