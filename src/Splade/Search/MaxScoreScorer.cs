@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Splade.Sparse;
 
 namespace Splade.Search;
@@ -30,7 +31,7 @@ internal static class MaxScoreScorer
     /// documents (one run, p50): 4096 → 3.4–3.6 ms, 8192 → 2.8–2.9, 16384 → 2.7–2.85, 32768 and 65536 → 2.9–3.3:
     /// fewer, longer runs per essential list (fewer list switches and range searches) outweigh the L1 misses.
     /// </summary>
-    public const int RangeDocs = 16384;
+    public const int RangeDocs = 16384;   // a multiple of 64 (bitmap words)
 
     /// <summary>
     /// Fraction of the threshold the non-essential bounds may sum to. Classic MaxScore uses 1; then,
@@ -40,7 +41,7 @@ internal static class MaxScoreScorer
     /// synthetic documents: 0.35 beat 0.6 and 0.9 (at the final threshold, 0.35 leaves 56% of the
     /// postings essential and ~370 candidates per query; 0.7 leaves 34% but ~17,000 candidates).
     /// </summary>
-    public const float NonEssentialBudget = 0.35f;
+    public static readonly float NonEssentialBudget = float.Parse(Environment.GetEnvironmentVariable("NEB") ?? "0.35");
 
     [ThreadStatic] private static float[]? t_accumulator;
 
@@ -49,6 +50,8 @@ internal static class MaxScoreScorer
         public int Start, Length;   // into the segment's posting arrays
         public float Weight, Bound;
         public int Cursor;
+        public int Id;              // term id
+        public bool Dense;          // stored as a bitmap too (see Storage.TermBitmaps)
     }
 
     /// <summary>Top-k; <paramref name="alpha"/> &lt; 1 scales the bounds of unseen terms (approximate), 1 is exact.</summary>
@@ -58,7 +61,7 @@ internal static class MaxScoreScorer
         ReadOnlySpan<int> qi = query.Indices;
         ReadOnlySpan<float> qv = query.Values;
 
-        float margin = RoundingMargin.For(snapshot, query, extraOperations: 1);
+        float margin = RoundingMargin.For(snapshot, query, extraOperations: 1) + LevelMargin(snapshot, query);
         var pool = new CandidatePool(topK, margin);
 
         var acc = t_accumulator ??= new float[RangeDocs];   // [RangeDocs]
@@ -75,14 +78,46 @@ internal static class MaxScoreScorer
         return heap.ToHits();
     }
 
-    /// <summary>The Dot product of the query with one stored document, in ascending term order.</summary>
+    /// <summary>
+    /// Frequent terms are scattered from 8-bit levels rounded up (<see cref="Storage.TermBitmap"/>), which
+    /// raise a partial score by less than q_t·Step_t each: Σ_t q_t·Step_t over the query terms read that
+    /// way in some segment. Added to the pool's margin, it keeps every document of the exact top-k
+    /// (the pool's argument with a one-sided error), and final scores come from the float values.
+    /// </summary>
+    internal static float LevelMargin(IndexSnapshot snapshot, SparseVector query)
+    {
+        ReadOnlySpan<int> qi = query.Indices;
+        ReadOnlySpan<float> qv = query.Values;
+        double sum = 0;
+        for (int i = 0; i < qi.Length; i++)
+        {
+            if (qv[i] == 0f) continue;
+            float step = 0f;
+            foreach (var seg in snapshot.Segments)
+            {
+                var docs = seg.Postings(qi[i], out _);
+                if (seg.Bitmaps.IsDense(docs.Length)) step = Math.Max(step, seg.TermMax[qi[i]]);
+            }
+            sum += (double)qv[i] * step / Storage.TermBitmap.MaxLevel;
+        }
+        return (float)(sum * 1.001);
+    }
+
+    /// <summary>The Dot product of the query with one stored document, in ascending term order (frequent terms located through their bitmaps).</summary>
     internal static float ExactScore(Storage.Segment seg, ReadOnlySpan<int> qi, ReadOnlySpan<float> qv, int ord)
     {
+        var bitmaps = seg.Bitmaps;
         float sum = 0f;
         for (int i = 0; i < qi.Length; i++)
         {
             if (qv[i] == 0f) continue;
             var docs = seg.Postings(qi[i], out var values);
+            if (bitmaps.IsDense(docs.Length))
+            {
+                var map = bitmaps.Get(qi[i]);
+                if (map.Contains(ord)) sum += qv[i] * values[map.Rank(ord)];
+                continue;
+            }
             int at = docs.BinarySearch(ord);
             if (at >= 0) sum += qv[i] * values[at];
         }
@@ -98,13 +133,15 @@ internal static class MaxScoreScorer
         ReadOnlySpan<int> allDocs = seg.AllPostDocs;
         ReadOnlySpan<float> allValues = seg.AllPostValues;
 
+        var bitmaps = seg.Bitmaps;
         Span<Term> terms = qi.Length <= 256 ? stackalloc Term[qi.Length] : new Term[qi.Length];
         int n = 0;
         for (int i = 0; i < qi.Length; i++)
         {
             int t = qi[i];
             if (qv[i] == 0f || offsets[t + 1] == offsets[t]) continue;
-            terms[n++] = new Term { Start = (int)offsets[t], Length = (int)(offsets[t + 1] - offsets[t]), Weight = qv[i], Bound = qv[i] * termMax[t] };
+            int length = (int)(offsets[t + 1] - offsets[t]);
+            terms[n++] = new Term { Start = (int)offsets[t], Length = length, Weight = qv[i], Bound = qv[i] * termMax[t], Id = t, Dense = bitmaps.IsDense(length) };
         }
         if (n == 0) return;
         terms = terms[..n];
@@ -131,6 +168,13 @@ internal static class MaxScoreScorer
             for (int i = essentialFrom; i < n; i++)
             {
                 ref Term term = ref terms[i];
+                if (term.Dense)
+                {
+                    // Bitmap lists: 8-bit levels rounded up (see LevelMargin); the cursor advances by the range's set bits, as the scatter below would.
+                    var map = bitmaps.Get(term.Id);
+                    term.Cursor = BitmapScatter.Add(acc, start, end, map.Bits, map.Levels, term.Cursor, term.Weight * map.Step);
+                    continue;
+                }
                 var docs = allDocs.Slice(term.Start, term.Length);
                 var values = allValues.Slice(term.Start, term.Length);
                 int p = term.Cursor;
@@ -160,44 +204,58 @@ internal static class MaxScoreScorer
             // the cutoff as candidates raise it (in the first range the cutoff is −∞ when the scan starts, which would pass every document).
             float nonEssentialBound = prefix[essentialFrom];
             float gate = Math.Max(cutoff - nonEssentialBound, float.Epsilon);
-            var scores = acc.AsSpan(0, end - start);
-            int local = 0;
-            if (Vector.IsHardwareAccelerated)
+            int length = end - start, local = 0;
+            ref float s0 = ref MemoryMarshal.GetArrayDataReference(acc);
+            if (Vector512.IsHardwareAccelerated)
             {
-                var gateV = new Vector<float>(gate);
-                var vectors = MemoryMarshal.Cast<float, Vector<float>>(scores);
-                for (int v = 0; v < vectors.Length; v++)
+                // Reads and clears sixteen accumulators at a time; the few that pass the gate are checked
+                // against the gate as it stands when their turn comes.
+                var gateV = Vector512.Create(gate);
+                for (; local + 16 <= length; local += 16)
                 {
-                    if (!Vector.GreaterThanOrEqualAny(vectors[v], gateV)) continue;
-                    int b = v * Vector<float>.Count;
-                    for (int j = b; j < b + Vector<float>.Count; j++)
-                        if (scores[j] >= gate)
-                        {
-                            Candidate(terms, essentialFrom, prefix, pool, deletions, segIdx, start + j, scores[j], allDocs, allValues);
-                            gate = Math.Max(gate, pool.Cutoff - nonEssentialBound);
-                        }
-                    gateV = new Vector<float>(gate);
+                    var x = Vector512.LoadUnsafe(ref s0, (nuint)local);
+                    Vector512<float>.Zero.StoreUnsafe(ref s0, (nuint)local);
+                    ulong pass = Vector512.GreaterThanOrEqual(x, gateV).ExtractMostSignificantBits();
+                    if (pass == 0) continue;
+                    for (; pass != 0; pass &= pass - 1)
+                    {
+                        int lane = BitOperations.TrailingZeroCount(pass);
+                        float score = x.GetElement(lane);
+                        if (score < gate) continue;
+                        Candidate(terms, essentialFrom, prefix, pool, deletions, segIdx, start + local + lane, score, allDocs, allValues, bitmaps);
+                        gate = Math.Max(gate, pool.Cutoff - nonEssentialBound);
+                    }
+                    gateV = Vector512.Create(gate);
                 }
-                local = vectors.Length * Vector<float>.Count;
             }
-            for (; local < scores.Length; local++)
-                if (scores[local] >= gate)
+            for (; local < length; local++)
+            {
+                float score = Unsafe.Add(ref s0, local);
+                Unsafe.Add(ref s0, local) = 0f;
+                if (score >= gate)
                 {
-                    Candidate(terms, essentialFrom, prefix, pool, deletions, segIdx, start + local, scores[local], allDocs, allValues);
+                    Candidate(terms, essentialFrom, prefix, pool, deletions, segIdx, start + local, score, allDocs, allValues, bitmaps);
                     gate = Math.Max(gate, pool.Cutoff - nonEssentialBound);
                 }
-            scores.Clear();
+            }
         }
     }
 
     private static void Candidate(Span<Term> terms, int essentialFrom, ReadOnlySpan<float> prefix, CandidatePool pool,
-        Storage.DeletionSet? deletions, int segIdx, int doc, float score, ReadOnlySpan<int> allDocs, ReadOnlySpan<float> allValues)
+        Storage.DeletionSet? deletions, int segIdx, int doc, float score, ReadOnlySpan<int> allDocs, ReadOnlySpan<float> allValues, Storage.TermBitmaps bitmaps)
     {
         float cutoff = pool.Cutoff;
         for (int j = essentialFrom - 1; j >= 0; j--)
         {
             if (score + prefix[j + 1] < cutoff) return;
             ref Term term = ref terms[j];
+            if (term.Dense)
+            {
+                // One bit test, and a rank for the value, instead of a search through the ordinals.
+                var map = bitmaps.Get(term.Id);
+                if (map.Contains(doc)) score += term.Weight * allValues[term.Start + map.Rank(doc)];
+                continue;
+            }
             var docs = allDocs.Slice(term.Start, term.Length);
             int p = Gallop(docs, term.Cursor, doc);
             term.Cursor = p;

@@ -63,6 +63,37 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void PrunedEqualsBruteForce_DenseTermsReadAsBitmaps()
+    {
+        // 400 terms, 40 per document: the frequent terms hold up to ~60 % of the documents and are
+        // read as bitmaps, the rarer ones through their ordinals; two segments, the first spanning
+        // two 16,384-document ranges, with deletions.
+        var gen = new SyntheticSparseData(23, dimension: 400, rankOffset: 5);
+        var docs = gen.Documents(30000, nonZeros: 40);
+        var df = new int[gen.Dimension];
+        foreach (var d in docs.Take(20000)) foreach (int t in d.Vector.Indices) df[t]++;
+        Assert.Contains(df, f => f * Splade.Search.Storage.TermBitmaps.DensityDivisor >= 20000);
+        Assert.Contains(df, f => f > 0 && f * Splade.Search.Storage.TermBitmaps.DensityDivisor < 20000);
+        using var dir = new TempDirectory();
+        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, new InvertedIndexOptions { MaxSegments = 0, BlockSize = 64 });
+        index.Upsert(docs.Take(20000).ToList());
+        index.Commit();
+        index.Upsert(docs.Skip(20000).ToList());
+        index.Commit();
+        var live = docs.ToDictionary(d => d.Id);
+        var rng = new Random(8);
+        for (int i = 0; i < 400; i++)
+        {
+            string id = docs[rng.Next(docs.Count)].Id;
+            Assert.Equal(live.Remove(id), index.Delete(id));
+        }
+        index.Commit();
+        var queries = gen.Fork(24).Queries(10, 30);
+        queries.Add(docs[^1].Vector);
+        CheckAll(index, live.Values.ToList(), queries, "dense terms as bitmaps");
+    }
+
+    [Fact]
     public void PrunedEqualsBruteForce_ManySegmentsDeletesAndAbsentTerms()
     {
         var gen = new SyntheticSparseData(11);

@@ -172,6 +172,11 @@ internal sealed unsafe class Segment : IDisposable
     public ReadOnlySpan<int> AllPostDocs => new(_base + _offPostDocs, (int)PostingCount);
     public ReadOnlySpan<float> AllPostValues => new(_base + _offPostValues, (int)PostingCount);
 
+    private TermBitmaps? _bitmaps;
+
+    /// <summary>Bitmaps of the frequent terms, built on demand (see <see cref="TermBitmaps"/>).</summary>
+    public TermBitmaps Bitmaps => LazyInitializer.EnsureInitialized(ref _bitmaps, () => new TermBitmaps(this));
+
     /// <summary>Postings of one term: ascending doc ordinals and their values.</summary>
     public ReadOnlySpan<int> Postings(int term, out ReadOnlySpan<float> values)
     {
