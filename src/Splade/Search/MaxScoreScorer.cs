@@ -179,13 +179,16 @@ internal static class MaxScoreScorer
                 var values = allValues.Slice(term.Start, term.Length);
                 int p = term.Cursor;
                 float w = term.Weight;
-                int stop = Gallop(docs, p, end);   // first posting of a later range
-                // Bounds-check-free scatter: p < stop ≤ docs.Length and start ≤ docs[p] < end ≤ start + RangeDocs.
+                int listLength = docs.Length;
+                // Bounds-check-free scatter: p < listLength and start ≤ docs[p] < end ≤ start + RangeDocs. The range's
+                // end is found by the loop's own test (a search for it ahead of the scatter touched memory the
+                // scatter had not loaded yet, and took ~14 % of the query time).
                 ref int d0 = ref MemoryMarshal.GetReference(docs);
                 ref float v0 = ref MemoryMarshal.GetReference(values);
                 ref float a0 = ref MemoryMarshal.GetArrayDataReference(acc);
-                // Unrolled by 4: one list holds a document once, so the four updates never touch the same slot.
-                for (; p + 4 <= stop; p += 4)
+                // Unrolled by 4 while the fourth posting is still in the range (the ordinals ascend): one list
+                // holds a document once, so the four updates never touch the same slot.
+                for (; p + 4 <= listLength && Unsafe.Add(ref d0, p + 3) < end; p += 4)
                 {
                     int x0 = Unsafe.Add(ref d0, p) - start, x1 = Unsafe.Add(ref d0, p + 1) - start;
                     int x2 = Unsafe.Add(ref d0, p + 2) - start, x3 = Unsafe.Add(ref d0, p + 3) - start;
@@ -196,7 +199,7 @@ internal static class MaxScoreScorer
                     Unsafe.Add(ref a0, x2) += y2;
                     Unsafe.Add(ref a0, x3) += y3;
                 }
-                for (; p < stop; p++) Unsafe.Add(ref a0, Unsafe.Add(ref d0, p) - start) += w * Unsafe.Add(ref v0, p);
+                for (; p < listLength && Unsafe.Add(ref d0, p) < end; p++) Unsafe.Add(ref a0, Unsafe.Add(ref d0, p) - start) += w * Unsafe.Add(ref v0, p);
                 term.Cursor = p;
             }
 
