@@ -52,9 +52,9 @@ public enum SearchAlgorithm
     BlockMax,
 
     /// <summary>
-    /// Approximate top-k: block-max pruning (or, when block bounds do not prune, MaxScore) with every upper
-    /// bound of unscored work scaled by <see cref="SearchOptions.Alpha"/> before the comparison with the k-th
-    /// score. Alpha 1 is exact; returned scores are exact dot products.
+    /// Approximate top-k: MaxScore with the bounds of the non-essential terms scaled by
+    /// <see cref="SearchOptions.Alpha"/> before the comparison with the k-th score. Alpha 1 is exact;
+    /// returned scores are exact dot products.
     /// </summary>
     Approximate,
 

@@ -10,8 +10,8 @@ public sealed record SearchOptions
     public SearchAlgorithm Algorithm { get; init; } = SearchAlgorithm.MaxScore;
 
     /// <summary>
-    /// For <see cref="SearchAlgorithm.Approximate"/>, in (0, 1]: upper bounds of what is not yet scored (a
-    /// block's bound, the non-essential terms' bounds) are multiplied by Alpha before they are compared with the
+    /// For <see cref="SearchAlgorithm.Approximate"/>, in (0, 1]: upper bounds of what is not yet scored (the
+    /// non-essential terms' bounds) are multiplied by Alpha before they are compared with the
     /// current k-th score. Lower is faster and less exact; 1 gives the exact result. Returned scores are always exact.
     /// </summary>
     public float Alpha { get; init; } = DefaultAlpha;
