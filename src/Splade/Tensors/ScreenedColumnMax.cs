@@ -23,11 +23,14 @@ public static unsafe class ScreenedColumnMax
     private const int PanelsPerJob = 4; // 128 columns: int panels 64 KB, exact rows 128 KB for K = 256
 
     [ThreadStatic] private static float[]? t_estimates;
-    // Shorts ahead of the weight stream to prefetch (4 KB, 32 pair steps): a query reads each panel
+    [ThreadStatic] private static AlignedBuffer<short>? t_widened;
+    // Tile passes per panel above which 8-bit panels are widened once per job (a 10-token query makes 2).
+    private const int WidenOncePasses = 4;
+    // Bytes ahead of the weight stream to prefetch (4 KB: 32 pair steps of int16, 64 of sbyte): a query reads each panel
     // once or twice, straight from memory, and the hint took 5-10 % off its screen (measured in the
     // encoder pipeline, one thread; documents, which reuse each panel, are unchanged); a prefetch
     // past the end of the data is harmless.
-    private const int PrefetchDistance = 2048;
+    private const int PrefetchDistance = 4096;
 
     /// <summary>Runs the screened column max for every segment (rows [starts[s], starts[s] + lengths[s]) of X) into <paramref name="output"/> [segments, N].</summary>
     public static void Run(ReadOnlySpan<float> x, int ldx, ReadOnlySpan<int> starts, ReadOnlySpan<int> lengths, QuantizedMatrix w, Span<float> output, ComputePool pool)
@@ -55,7 +58,7 @@ public static unsafe class ScreenedColumnMax
             fixed (float* px0 = x)
             {
                 nint ax = (nint)px0;
-                int levels = w.Levels;
+                int levels = w.ActivationLevels;
                 float eps = w.Slack;
                 const int RowsPerJob = 64;
                 pool.For((rows + RowsPerJob - 1) / RowsPerJob, j =>
@@ -67,20 +70,43 @@ public static unsafe class ScreenedColumnMax
             int[] segStarts = starts.ToArray(), segLengths = lengths.ToArray();
             int jobs = (w.PanelCount + PanelsPerJob - 1) / PanelsPerJob;
             fixed (float* px = x, po = output, prow = w.Rows, pb = w.Bias, pscale = w.Scale, pl1 = w.L1, phalf = w.HalfScale, pslack = w.BiasSlack, ptok = tok)
-            fixed (short* pq = qx, pw = w.Data)
+            fixed (short* pq = qx)
+            fixed (byte* pw = w.Data)
             {
                 var c = new Context
                 {
                     X = px, Ldx = ldx, Out = po, N = n, K = k, KPadded = kp, Rows = prow, Bias = pb, Scale = pscale, L1 = pl1,
                     Half = phalf, Slack = pslack, Tok = ptok, Qx = pq, W = pw, Panels = w.PanelCount,
+                    ByteWeights = w.WeightBits == 8,
                 };
+                // Register-tile passes over each panel: with 8-bit weights, a call that makes more than a
+                // few (documents) widens its job's panels to int16 once instead of in every pass (the
+                // widening adds 2 instructions to every 12 multiply-adds of a 6-row tile).
+                int passes = 0;
+                foreach (int len in segLengths) passes += (len + TileRows - 1) / TileRows;
+                bool widenOnce = c.ByteWeights && passes > WidenOncePasses;
                 pool.For(jobs, job =>
                 {
                     // Estimates of the job's columns for the rows of one segment [maxLen, PanelsPerJob·32].
                     float[] estimates = t_estimates is { } u && u.Length >= maxLen * PanelsPerJob * 32 ? u : (t_estimates = new float[Math.Max(maxLen, 512) * PanelsPerJob * 32]);
+                    int p0 = job * PanelsPerJob, p1 = Math.Min(c.Panels, p0 + PanelsPerJob);
+                    byte* panels = c.W + (long)p0 * c.KPadded * 32 * (c.ByteWeights ? 1 : 2);
+                    bool bytes = c.ByteWeights;
+                    if (widenOnce)
+                    {
+                        // [PanelsPerJob][KPadded/2][32][2] int16, the layout of a 16-bit copy.
+                        long size = (long)PanelsPerJob * c.KPadded * 32;
+                        AlignedBuffer<short> wide = t_widened is { } v && v.Length >= size ? v : (t_widened = new AlignedBuffer<short>(size));
+                        fixed (short* pw16 = wide.Span)
+                        {
+                            Widen((sbyte*)panels, pw16, (p1 - p0) * c.KPadded * 32);
+                            panels = (byte*)pw16;
+                        }
+                        bytes = false;
+                    }
                     fixed (float* pu = estimates)
                         for (int s = 0; s < segStarts.Length; s++)
-                            if (segLengths[s] > 0) Segment(c, job, s, segStarts[s], segLengths[s], pu);
+                            if (segLengths[s] > 0) Segment(c, job, s, segStarts[s], segLengths[s], pu, panels, bytes);
                 });
             }
         }
@@ -129,8 +155,10 @@ public static unsafe class ScreenedColumnMax
     private sealed class Context
     {
         public float* X, Out, Rows, Bias, Scale, L1, Half, Slack, Tok;
-        public short* Qx, W;
+        public short* Qx;
+        public byte* W;
         public int Ldx, N, K, KPadded, Panels;
+        public bool ByteWeights;
     }
 
     /// <summary>Rows [first, first + count) (x points at row first): q_t = round(x_t / s_t) with s_t = max|x_t| / levels; tok[3t..] = s_t, A_t = s_t/2 + ε·max|x_t|, C_t = s_t·Σ|q_t| (inflated).</summary>
@@ -196,7 +224,7 @@ public static unsafe class ScreenedColumnMax
     /// one FMA, one store and one max per 16 columns.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Segment(Context c, int job, int s, int start, int len, float* estimates)
+    private static void Segment(Context c, int job, int s, int start, int len, float* estimates, byte* panels, bool bytes)
     {
         int p0 = job * PanelsPerJob, p1 = Math.Min(c.Panels, p0 + PanelsPerJob);
         int cols = (p1 - p0) * 32, lde = PanelsPerJob * 32;
@@ -211,7 +239,8 @@ public static unsafe class ScreenedColumnMax
             float* tok = c.Tok + 3 * (start + r0);
             for (int p = p0; p < p1; p++)
             {
-                IntKernelRows(xq, c.KPadded, tr, c.W + (long)p * c.KPadded * 32, pairs, tile);
+                if (bytes) IntKernelRows<SbyteWeights>(xq, c.KPadded, tr, panels + (long)(p - p0) * c.KPadded * 32, pairs, tile);
+                else IntKernelRows<ShortWeights>(xq, c.KPadded, tr, panels + (long)(p - p0) * c.KPadded * 64, pairs, tile);
                 for (int h = 0; h < 2; h++)
                 {
                     int j = p * 32 + 16 * h, li = (p - p0) * 2 + h;
@@ -235,9 +264,24 @@ public static unsafe class ScreenedColumnMax
             a = Math.Max(a, c.Tok[3 * t + 1]);
             cc = Math.Max(cc, c.Tok[3 * t + 2]);
         }
+        float* outRow = c.Out + (long)s * c.N;
+        long exactDots = 0;
+        if (!float.IsFinite(a) || !float.IsFinite(cc))
+        {
+            // A NaN or infinite token row (or one so large that its bound overflows) gives no usable
+            // bound: every logit of the segment is computed exactly, in the Reference's order.
+            for (int j = p0 * 32; j < Math.Min(c.N, p1 * 32); j++)
+            {
+                float m = 0;
+                for (int t = start; t < start + len; t++)
+                    m = Math.Max(m, ExactDot(c.X + (long)t * c.Ldx, c.Rows + (long)j * c.K, c.K) + c.Bias[j]);
+                outRow[j] = m;
+            }
+            Interlocked.Add(ref s_exactDots, (long)len * (Math.Min(c.N, p1 * 32) - p0 * 32));
+            return;
+        }
         Vector512<float> at = Vector512.Create(a), ct = Vector512.Create(cc);
         // Candidates: rows whose upper bound reaches the best lower bound and exceeds 0.
-        float* outRow = c.Out + (long)s * c.N;
         for (int v = 0; v < cols / 16; v++)
         {
             int colBase = p0 * 32 + 16 * v;
@@ -257,30 +301,76 @@ public static unsafe class ScreenedColumnMax
                     bits &= bits - 1;
                     int j = colBase + lane;
                     if (j >= c.N) continue;
+                    exactDots++;
                     float exact = ExactDot(c.X + (long)(start + t) * c.Ldx, c.Rows + (long)j * c.K, c.K) + c.Bias[j];
                     if (exact > outRow[j]) outRow[j] = exact;
                 }
             }
         }
+        if (exactDots != 0) Interlocked.Add(ref s_exactDots, exactDots);
+    }
+
+    private static long s_exactDots;
+
+    /// <summary>Exact float dot products computed by <see cref="Run"/> since the process started (all threads; for measurements and tests).</summary>
+    internal static long ExactDotCount => Interlocked.Read(ref s_exactDots);
+
+    /// <summary>dst[i] = src[i] for <paramref name="count"/> (a multiple of 64) elements, sign-extended to int16.</summary>
+    private static void Widen(sbyte* src, short* dst, int count)
+    {
+        for (int i = 0; i < count; i += 32)
+            Avx512BW.ConvertToVector512Int16(Vector256.Load(src + i)).Store(dst + i);
     }
 
     /// <summary>Dispatches a tile of <paramref name="rows"/> (1..6) rows to the kernel compiled for that count.</summary>
-    private static void IntKernelRows(short* x, int ldx, int rows, short* panel, int pairs, int* tile)
+    private static void IntKernelRows<TW>(short* x, int ldx, int rows, byte* panel, int pairs, int* tile) where TW : struct, IPanelWeights
     {
         switch (rows)
         {
-            case 6: IntKernel<TileRows6>(x, ldx, panel, pairs, tile); break;
-            case 5: IntKernel<TileRows5>(x, ldx, panel, pairs, tile); break;
-            case 4: IntKernel<TileRows4>(x, ldx, panel, pairs, tile); break;
-            case 3: IntKernel<TileRows3>(x, ldx, panel, pairs, tile); break;
-            case 2: IntKernel<TileRows2>(x, ldx, panel, pairs, tile); break;
-            default: IntKernel<TileRows1>(x, ldx, panel, pairs, tile); break;
+            case 6: IntKernel<TileRows6, TW>(x, ldx, panel, pairs, tile); break;
+            case 5: IntKernel<TileRows5, TW>(x, ldx, panel, pairs, tile); break;
+            case 4: IntKernel<TileRows4, TW>(x, ldx, panel, pairs, tile); break;
+            case 3: IntKernel<TileRows3, TW>(x, ldx, panel, pairs, tile); break;
+            case 2: IntKernel<TileRows2, TW>(x, ldx, panel, pairs, tile); break;
+            default: IntKernel<TileRows1, TW>(x, ldx, panel, pairs, tile); break;
+        }
+    }
+
+    /// <summary>How one pair step of a panel (32 lanes × 2 weights) is read as two Vector512 of int16.</summary>
+    private interface IPanelWeights
+    {
+        /// <summary>Bytes per pair step.</summary>
+        static abstract int StepBytes { get; }
+        /// <summary>Lanes 0-15 and 16-31 of the step at <paramref name="p"/>, as int16 pairs.</summary>
+        static abstract void Load(byte* p, out Vector512<short> w0, out Vector512<short> w1);
+    }
+
+    private struct ShortWeights : IPanelWeights
+    {
+        public static int StepBytes => 128;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Load(byte* p, out Vector512<short> w0, out Vector512<short> w1)
+        {
+            w0 = Vector512.Load((short*)p);
+            w1 = Vector512.Load((short*)p + 32);
+        }
+    }
+
+    private struct SbyteWeights : IPanelWeights
+    {
+        public static int StepBytes => 64;
+        // vpmovsxbw: 32 signed bytes widened to 32 int16 in order, so the pair layout is kept.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Load(byte* p, out Vector512<short> w0, out Vector512<short> w1)
+        {
+            w0 = Avx512BW.ConvertToVector512Int16(Vector256.Load((sbyte*)p));
+            w1 = Avx512BW.ConvertToVector512Int16(Vector256.Load((sbyte*)p + 32));
         }
     }
 
     /// <summary>tile[r][lane] = Σ_pairs q_x[r]·q_w[lane] over R.Count rows (the JIT drops the other accumulators) and 32 lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void IntKernel<R>(short* x, int ldx, short* panel, int pairs, int* tile) where R : struct, ITileRows
+    private static void IntKernel<R, TW>(short* x, int ldx, byte* panel, int pairs, int* tile) where R : struct, ITileRows where TW : struct, IPanelWeights
     {
         int rows = R.Count;
         int* x0 = (int*)x, x1 = (int*)(x + ldx), x2 = (int*)(x + 2 * ldx), x3 = (int*)(x + 3 * ldx), x4 = (int*)(x + 4 * ldx), x5 = (int*)(x + 5 * ldx);
@@ -291,10 +381,10 @@ public static unsafe class ScreenedColumnMax
         // loop runs about a fifth slower (measured 85 against 104 G multiply-adds per second per core).
         for (int p = 0; p < pairs; p++)
         {
-            Vector512<short> w0 = Vector512.Load(panel), w1 = Vector512.Load(panel + 32);
+            TW.Load(panel, out Vector512<short> w0, out Vector512<short> w1);
             Sse.Prefetch0(panel + PrefetchDistance);
-            Sse.Prefetch0(panel + PrefetchDistance + 32);
-            panel += 64;
+            if (TW.StepBytes > 64) Sse.Prefetch0(panel + PrefetchDistance + 64);
+            panel += TW.StepBytes;
             Vector512<short> a0 = Vector512.Create(x0[p]).AsInt16();
             Vector512<short> a1 = rows > 1 ? Vector512.Create(x1[p]).AsInt16() : default;
             Vector512<short> a2 = rows > 2 ? Vector512.Create(x2[p]).AsInt16() : default;
