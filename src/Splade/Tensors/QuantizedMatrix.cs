@@ -6,8 +6,9 @@ namespace Splade.Tensors;
 /// <summary>
 /// A linear layer W[N, K] (+ bias) prepared for <see cref="ScreenedColumnMax"/>: the exact rows in
 /// float (row-major, for exact dot products) and an integer copy, one scale per row, laid out in
-/// 32-row panels for the AVX-512 pair-multiply kernel: <c>Data[panel][k/2][lane][2]</c>, of 8-bit
-/// (the default) or 16-bit elements. Per-row constants of the error bound are stored alongside.
+/// 32-row panels. 8 bits (the default): 63 levels, <c>Data[panel][k/4][lane][4]</c> for the byte
+/// kernel <see cref="Int8Kernel"/> (unsigned activation bytes); 16 bits: <c>Data[panel][k/2][lane][2]</c>
+/// for the <c>vpmaddwd</c> kernel. Per-row constants of the error bound are stored alongside.
 /// </summary>
 public sealed class QuantizedMatrix
 {
@@ -26,15 +27,17 @@ public sealed class QuantizedMatrix
     public int N { get; }
     /// <summary>Input features (columns of W).</summary>
     public int K { get; }
-    /// <summary>K rounded up to even (the integer kernel consumes pairs).</summary>
-    public int KPadded => (K + 1) & ~1;
+    /// <summary>K rounded up to what the integer kernel consumes per step: 8 (two 4-byte groups) for 8-bit weights, 2 for 16-bit.</summary>
+    public int KPadded => WeightBits == 8 ? (K + 7) & ~7 : (K + 1) & ~1;
     /// <summary>Bits per element of the integer copy: 8 or 16.</summary>
     public int WeightBits { get; }
     /// <summary>Largest weight level: W[j, k] is rounded to s_j·q with q in [−Levels, Levels].</summary>
     public int Levels { get; }
     /// <summary>
-    /// Largest activation level (token rows are rounded to [−ActivationLevels, ActivationLevels], stored
-    /// as int16): KPadded·Levels·ActivationLevels stays below 2³¹, so the integer sums cannot overflow.
+    /// Largest activation level: token rows are rounded to q in [−ActivationLevels, ActivationLevels].
+    /// 16 bits: equal to <see cref="Levels"/>, K·Levels² &lt; 2³¹. 8 bits: the byte kernel takes
+    /// u = q + ActivationLevels in [0, 2·ActivationLevels] and adds four products in int16, so
+    /// 4·2·ActivationLevels·Levels ≤ 32767.
     /// </summary>
     public int ActivationLevels { get; }
     /// <summary>Number of 32-row panels.</summary>
@@ -58,6 +61,11 @@ public sealed class QuantizedMatrix
     internal float[] HalfScale { get; private init; } = [];
     /// <summary>Float evaluation slack for the bias: ε·|b_j| [PanelCount·32].</summary>
     internal float[] BiasSlack { get; private init; } = [];
+    /// <summary>
+    /// 8 bits: ActivationLevels·Σ_k q[j, k] [PanelCount·32], what the unsigned offset of the activations
+    /// adds to the integer sum (Σ u·q = Σ q_x·q + ActivationLevels·Σ q), subtracted exactly. 16 bits: empty.
+    /// </summary>
+    internal int[] Offset { get; private init; } = [];
 
     /// <summary>Whether this machine has the instructions the integer kernel needs (AVX-512 BW).</summary>
     public static bool IsSupported => Vector512.IsHardwareAccelerated && Avx512BW.IsSupported;
@@ -70,8 +78,8 @@ public sealed class QuantizedMatrix
 
     /// <summary>
     /// Prepares W [n, k] (row-major) and bias [n] (empty = none) with an integer copy of
-    /// <paramref name="weightBits"/> (8: 127 levels per row, activations up to 32767 levels;
-    /// 16: equal weight and activation levels with K·levels² &lt; 2³¹, at most 16383).
+    /// <paramref name="weightBits"/> (8: 63 weight and 65 activation levels; 16: equal weight and
+    /// activation levels with K·levels² &lt; 2³¹, at most 16383).
     /// </summary>
     public static QuantizedMatrix Pack(ReadOnlySpan<float> weight, int n, int k, ReadOnlySpan<float> bias, int weightBits = DefaultWeightBits)
     {
@@ -79,7 +87,7 @@ public sealed class QuantizedMatrix
         if (weight.Length != (long)n * k) throw new ArgumentException($"Weight has {weight.Length} values, expected {n}x{k}.", nameof(weight));
         if (!bias.IsEmpty && bias.Length != n) throw new ArgumentException($"Bias has {bias.Length} values, expected {n}.", nameof(bias));
         if (weightBits is not (8 or 16)) throw new ArgumentOutOfRangeException(nameof(weightBits), weightBits, "The integer copy has 8 or 16 bits per weight.");
-        int kp = (k + 1) & ~1;
+        int kp = weightBits == 8 ? (k + 7) & ~7 : (k + 1) & ~1;
         int levels, activationLevels;
         if (weightBits == 16)
         {
@@ -89,8 +97,10 @@ public sealed class QuantizedMatrix
         }
         else
         {
-            levels = 127;
-            activationLevels = (int)Math.Max(1, Math.Min(32767, (double)int.MaxValue / ((double)kp * levels) - 1));
+            // 4·130·63 = 32760: the byte kernel's int16 sums of four products cannot saturate. The two
+            // rounding terms of the bound are then of similar size (63 against 65 levels).
+            levels = 63;
+            activationLevels = 65;
         }
         int panels = (n + PanelWidth - 1) / PanelWidth, padded = panels * PanelWidth;
         int size = weightBits / 8;
@@ -101,9 +111,10 @@ public sealed class QuantizedMatrix
         var slack = new float[padded];
         var b = new float[padded];
         bias.CopyTo(b);
+        var offset = weightBits == 8 ? new int[padded] : [];
         var m = new QuantizedMatrix(n, k, weightBits, levels, activationLevels)
         {
-            Rows = weight.ToArray(), Bias = b, _data = buffer, Scale = scale, L1 = l1, HalfScale = half, BiasSlack = slack,
+            Rows = weight.ToArray(), Bias = b, _data = buffer, Scale = scale, L1 = l1, HalfScale = half, BiasSlack = slack, Offset = offset,
         };
         float eps = m.Slack;
         Span<byte> bytes = buffer.Span;
@@ -121,14 +132,19 @@ public sealed class QuantizedMatrix
             half[j] = s * 0.5f * 1.001f;
             slack[j] = eps * Math.Abs(b[j]);
             int panel = j / PanelWidth, lane = j % PanelWidth;
-            long baseIndex = (long)panel * kp * PanelWidth + lane * 2;
+            // Elements per group: 4 bytes ([k/4][lane][4]) or 2 shorts ([k/2][lane][2]).
+            int group = size == 1 ? 4 : 2;
+            long baseIndex = (long)panel * kp * PanelWidth + lane * group;
+            long qsum = 0;
             for (int c = 0; c < k; c++)
             {
                 int q = s == 0 ? 0 : (int)Math.Clamp(Math.Round(row[c] / (double)s), -levels, levels);
-                int index = (int)(baseIndex + (long)(c >> 1) * PanelWidth * 2 + (c & 1));
+                int index = (int)(baseIndex + (long)(c / group) * PanelWidth * group + c % group);
                 if (size == 1) bytes[index] = (byte)(sbyte)q;
                 else shorts[index] = (short)q;
+                qsum += q;
             }
+            if (size == 1) offset[j] = checked((int)(activationLevels * qsum));
         }
         return m;
     }

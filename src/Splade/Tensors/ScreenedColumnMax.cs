@@ -7,8 +7,8 @@ namespace Splade.Tensors;
 
 /// <summary>
 /// out[s, j] = max(0, max over rows t of segment s of (x_t·W_jᵀ + b_j)), exactly, without computing
-/// most of the float dot products. A 16-bit integer product gives every logit an estimate e_tj with
-/// a proven bound |e_tj − exact_tj| ≤ δ_tj, where
+/// most of the float dot products. An integer product (8-bit weights against unsigned activation
+/// bytes by default, or 16-bit both) gives every logit an estimate e_tj with a proven bound |e_tj − exact_tj| ≤ δ_tj, where
 /// δ_tj = (s_t/2)·‖W_j‖₁ + (s_j/2)·‖x̃_t‖₁ + ε·(max|x_t|·‖W_j‖₁ + |b_j|)
 /// (s_t, s_j the quantisation steps, x̃_t the dequantised row, ε the float rounding slack of any
 /// summation order). With δ taken at its largest over a segment's rows, only rows whose upper
@@ -23,14 +23,11 @@ public static unsafe class ScreenedColumnMax
     private const int PanelsPerJob = 4; // 128 columns: int panels 64 KB, exact rows 128 KB for K = 256
 
     [ThreadStatic] private static float[]? t_estimates;
-    [ThreadStatic] private static AlignedBuffer<short>? t_widened;
-    // Tile passes per panel above which 8-bit panels are widened once per job (a 10-token query makes 2).
-    private const int WidenOncePasses = 4;
-    // Bytes ahead of the weight stream to prefetch (4 KB: 32 pair steps of int16, 64 of sbyte): a query reads each panel
+    // Shorts ahead of the 16-bit weight stream to prefetch (4 KB, 32 pair steps): a query reads each panel
     // once or twice, straight from memory, and the hint took 5-10 % off its screen (measured in the
     // encoder pipeline, one thread; documents, which reuse each panel, are unchanged); a prefetch
     // past the end of the data is harmless.
-    private const int PrefetchDistance = 4096;
+    private const int PrefetchDistance = 2048;
 
     /// <summary>Runs the screened column max for every segment (rows [starts[s], starts[s] + lengths[s]) of X) into <paramref name="output"/> [segments, N].</summary>
     public static void Run(ReadOnlySpan<float> x, int ldx, ReadOnlySpan<int> starts, ReadOnlySpan<int> lengths, QuantizedMatrix w, Span<float> output, ComputePool pool)
@@ -51,7 +48,9 @@ public static unsafe class ScreenedColumnMax
         if (rows == 0) return;
         if (x.Length < (long)(rows - 1) * ldx + k) throw new ArgumentException($"X is too small for [{rows}, {k}] with stride {ldx}.", nameof(x));
 
-        short[] qx = ArrayPool<short>.Shared.Rent(rows * kp);
+        bool bytes = w.WeightBits == 8;
+        // Quantised token rows [rows, KPadded]: unsigned bytes u = q + levels (8-bit weights) or int16 q.
+        byte[] qx = ArrayPool<byte>.Shared.Rent(rows * kp * (bytes ? 1 : 2));
         float[] tok = ArrayPool<float>.Shared.Rent(rows * 3); // per row: s_t, A_t, C_t
         try
         {
@@ -64,55 +63,33 @@ public static unsafe class ScreenedColumnMax
                 pool.For((rows + RowsPerJob - 1) / RowsPerJob, j =>
                 {
                     int r0 = j * RowsPerJob, n = Math.Min(rows, r0 + RowsPerJob) - r0;
-                    QuantizeRows((float*)ax + (long)r0 * ldx, ldx, r0, n, k, kp, levels, eps, qx, tok);
+                    QuantizeRows((float*)ax + (long)r0 * ldx, ldx, r0, n, k, kp, levels, eps, bytes, qx, tok);
                 });
             }
             int[] segStarts = starts.ToArray(), segLengths = lengths.ToArray();
             int jobs = (w.PanelCount + PanelsPerJob - 1) / PanelsPerJob;
             fixed (float* px = x, po = output, prow = w.Rows, pb = w.Bias, pscale = w.Scale, pl1 = w.L1, phalf = w.HalfScale, pslack = w.BiasSlack, ptok = tok)
-            fixed (short* pq = qx)
-            fixed (byte* pw = w.Data)
+            fixed (byte* pq = qx, pw = w.Data)
+            fixed (int* poff = w.Offset)
             {
                 var c = new Context
                 {
                     X = px, Ldx = ldx, Out = po, N = n, K = k, KPadded = kp, Rows = prow, Bias = pb, Scale = pscale, L1 = pl1,
-                    Half = phalf, Slack = pslack, Tok = ptok, Qx = pq, W = pw, Panels = w.PanelCount,
-                    ByteWeights = w.WeightBits == 8,
+                    Half = phalf, Slack = pslack, Tok = ptok, Qx = pq, W = pw, Offset = poff, Panels = w.PanelCount, Bytes = bytes,
                 };
-                // Register-tile passes over each panel: with 8-bit weights, a call that makes more than a
-                // few (documents) widens its job's panels to int16 once instead of in every pass (the
-                // widening adds 2 instructions to every 12 multiply-adds of a 6-row tile).
-                int passes = 0;
-                foreach (int len in segLengths) passes += (len + TileRows - 1) / TileRows;
-                bool widenOnce = c.ByteWeights && passes > WidenOncePasses;
                 pool.For(jobs, job =>
                 {
                     // Estimates of the job's columns for the rows of one segment [maxLen, PanelsPerJob·32].
                     float[] estimates = t_estimates is { } u && u.Length >= maxLen * PanelsPerJob * 32 ? u : (t_estimates = new float[Math.Max(maxLen, 512) * PanelsPerJob * 32]);
-                    int p0 = job * PanelsPerJob, p1 = Math.Min(c.Panels, p0 + PanelsPerJob);
-                    byte* panels = c.W + (long)p0 * c.KPadded * 32 * (c.ByteWeights ? 1 : 2);
-                    bool bytes = c.ByteWeights;
-                    if (widenOnce)
-                    {
-                        // [PanelsPerJob][KPadded/2][32][2] int16, the layout of a 16-bit copy.
-                        long size = (long)PanelsPerJob * c.KPadded * 32;
-                        AlignedBuffer<short> wide = t_widened is { } v && v.Length >= size ? v : (t_widened = new AlignedBuffer<short>(size));
-                        fixed (short* pw16 = wide.Span)
-                        {
-                            Widen((sbyte*)panels, pw16, (p1 - p0) * c.KPadded * 32);
-                            panels = (byte*)pw16;
-                        }
-                        bytes = false;
-                    }
                     fixed (float* pu = estimates)
                         for (int s = 0; s < segStarts.Length; s++)
-                            if (segLengths[s] > 0) Segment(c, job, s, segStarts[s], segLengths[s], pu, panels, bytes);
+                            if (segLengths[s] > 0) Segment(c, job, s, segStarts[s], segLengths[s], pu);
                 });
             }
         }
         finally
         {
-            ArrayPool<short>.Shared.Return(qx);
+            ArrayPool<byte>.Shared.Return(qx);
             ArrayPool<float>.Shared.Return(tok);
         }
     }
@@ -155,61 +132,57 @@ public static unsafe class ScreenedColumnMax
     private sealed class Context
     {
         public float* X, Out, Rows, Bias, Scale, L1, Half, Slack, Tok;
-        public short* Qx;
-        public byte* W;
+        public byte* Qx, W;
+        public int* Offset;
         public int Ldx, N, K, KPadded, Panels;
-        public bool ByteWeights;
+        public bool Bytes;
     }
 
-    /// <summary>Rows [first, first + count) (x points at row first): q_t = round(x_t / s_t) with s_t = max|x_t| / levels; tok[3t..] = s_t, A_t = s_t/2 + ε·max|x_t|, C_t = s_t·Σ|q_t| (inflated).</summary>
+    /// <summary>
+    /// Rows [first, first + count) (x points at row first): q_t = round(x_t / s_t) with s_t = max|x_t| / levels,
+    /// stored as bytes q + levels (<paramref name="bytes"/>) or int16 q, padding q = 0;
+    /// tok[3t..] = s_t, A_t = s_t/2 + ε·max|x_t|, C_t = s_t·Σ|q_t| (inflated).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void QuantizeRows(float* x, int ldx, int first, int count, int k, int kp, int levels, float eps, short[] qx, float[] tok)
+    private static void QuantizeRows(float* x, int ldx, int first, int count, int k, int kp, int levels, float eps, bool bytes, byte[] qx, float[] tok)
     {
+        fixed (byte* qbase = qx)
         for (int t = first; t < first + count; t++)
         {
             var row = new ReadOnlySpan<float>(x + (long)(t - first) * ldx, k);
-            float maxAbs = System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(row);
-            maxAbs = Math.Abs(maxAbs);
-            Span<short> q = qx.AsSpan(t * kp, kp);
-            if (!(maxAbs >= 1e-30f) || float.IsInfinity(maxAbs))
-            {
-                // Tiny (or non-finite) rows: estimate 0, bound max|x|·‖W_j‖₁ (NaN/∞ propagate through the bound).
-                q.Clear();
-                tok[3 * t] = 0;
-                tok[3 * t + 1] = maxAbs * 1.001f + eps * maxAbs;
-                tok[3 * t + 2] = 0;
-                continue;
-            }
-            float s = maxAbs / levels, inv = 1f / s;
+            float maxAbs = Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(row));
+            byte* qb = qbase + (long)t * kp;
+            short* qs = (short*)qbase + (long)t * kp;
+            bool tiny = !(maxAbs >= 1e-30f) || float.IsInfinity(maxAbs);
+            float s = tiny ? 0 : maxAbs / levels, inv = tiny ? 0 : 1f / s;
             long sumAbs = 0;
             int c = 0;
-            if (k >= 16)
+            if (!tiny && k >= 16)
             {
                 // Same values as the scalar loop: float product, round half to even, clamp, exact conversion.
                 Vector512<float> vinv = Vector512.Create(inv), hi = Vector512.Create((float)levels), lo = -hi;
-                Vector512<int> acc = Vector512<int>.Zero;
-                fixed (short* pq = q)
+                Vector512<int> acc = Vector512<int>.Zero, shift = Vector512.Create(levels);
+                float* src = x + (long)(t - first) * ldx;
+                for (; c + 16 <= k; c += 16)
                 {
-                    float* src = x + (long)(t - first) * ldx;
-                    for (; c + 16 <= k; c += 16)
-                    {
-                        Vector512<float> r = Vector512.Round(Vector512.Load(src + c) * vinv);
-                        Vector512<int> v = Vector512.ConvertToInt32(Vector512.Min(Vector512.Max(r, lo), hi));
-                        acc += Vector512.Abs(v);
-                        Avx512F.ConvertToVector256Int16(v).Store(pq + c);
-                    }
+                    Vector512<float> r = Vector512.Round(Vector512.Load(src + c) * vinv);
+                    Vector512<int> v = Vector512.ConvertToInt32(Vector512.Min(Vector512.Max(r, lo), hi));
+                    acc += Vector512.Abs(v);
+                    if (bytes) Avx512F.ConvertToVector128Byte(v + shift).Store(qb + c);
+                    else Avx512F.ConvertToVector256Int16(v).Store(qs + c);
                 }
                 sumAbs = Vector512.Sum(acc);
             }
-            for (; c < k; c++)
+            for (; c < kp; c++)
             {
-                int v = (int)Math.Clamp(MathF.Round(row[c] * inv), -levels, levels);
-                q[c] = (short)v;
+                // Tiny (or non-finite) rows get q = 0 (estimate b_j) and the bound max|x|·‖W_j‖₁ (NaN/∞ propagate into it).
+                int v = c >= k || tiny ? 0 : (int)Math.Clamp(MathF.Round(row[c] * inv), -levels, levels);
+                if (bytes) qb[c] = (byte)(v + levels);
+                else qs[c] = (short)v;
                 sumAbs += Math.Abs(v);
             }
-            if (kp > k) q[k] = 0;
             tok[3 * t] = s;
-            tok[3 * t + 1] = s * 0.5f * 1.001f + eps * maxAbs;
+            tok[3 * t + 1] = tiny ? maxAbs * 1.001f + eps * maxAbs : s * 0.5f * 1.001f + eps * maxAbs;
             tok[3 * t + 2] = s * sumAbs * 1.0001f;
         }
     }
@@ -224,7 +197,7 @@ public static unsafe class ScreenedColumnMax
     /// one FMA, one store and one max per 16 columns.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Segment(Context c, int job, int s, int start, int len, float* estimates, byte* panels, bool bytes)
+    private static void Segment(Context c, int job, int s, int start, int len, float* estimates)
     {
         int p0 = job * PanelsPerJob, p1 = Math.Min(c.Panels, p0 + PanelsPerJob);
         int cols = (p1 - p0) * 32, lde = PanelsPerJob * 32;
@@ -235,20 +208,22 @@ public static unsafe class ScreenedColumnMax
         for (int r0 = 0; r0 < len; r0 += TileRows)
         {
             int tr = Math.Min(TileRows, len - r0);
-            short* xq = c.Qx + (long)(start + r0) * c.KPadded;
+            byte* xq = c.Qx + (long)(start + r0) * c.KPadded * (c.Bytes ? 1 : 2);
             float* tok = c.Tok + 3 * (start + r0);
             for (int p = p0; p < p1; p++)
             {
-                if (bytes) IntKernelRows<SbyteWeights>(xq, c.KPadded, tr, panels + (long)(p - p0) * c.KPadded * 32, pairs, tile);
-                else IntKernelRows<ShortWeights>(xq, c.KPadded, tr, panels + (long)(p - p0) * c.KPadded * 64, pairs, tile);
+                if (c.Bytes) Int8Kernel.Run(xq, c.KPadded, tr, (sbyte*)c.W + (long)p * c.KPadded * 32, c.KPadded, tile);
+                else IntKernelRows((short*)xq, c.KPadded, tr, (short*)c.W + (long)p * c.KPadded * 32, pairs, tile);
                 for (int h = 0; h < 2; h++)
                 {
                     int j = p * 32 + 16 * h, li = (p - p0) * 2 + h;
                     Vector512<float> scale = Vector512.Load(c.Scale + j), bias = Vector512.Load(c.Bias + j), m = best[li];
+                    // Byte kernel: Σ u·q − levels·Σ q = Σ q_x·q, exactly (int32, no overflow: |Σ q_x·q| ≤ K·65·63).
+                    Vector512<int> offset = c.Bytes ? Vector512.Load(c.Offset + j) : Vector512<int>.Zero;
                     float* e = estimates + (long)r0 * lde + (p - p0) * 32 + 16 * h;
                     for (int r = 0; r < tr; r++)
                     {
-                        Vector512<float> sums = Avx512F.ConvertToVector512Single(Vector512.Load(tile + r * 32 + 16 * h));
+                        Vector512<float> sums = Avx512F.ConvertToVector512Single(Vector512.Load(tile + r * 32 + 16 * h) - offset);
                         Vector512<float> estimate = Vector512.FusedMultiplyAdd(sums, Vector512.Create(tok[3 * r]) * scale, bias);
                         estimate.Store(e + (long)r * lde);
                         m = Vector512.Max(m, estimate);
@@ -285,15 +260,19 @@ public static unsafe class ScreenedColumnMax
         for (int v = 0; v < cols / 16; v++)
         {
             int colBase = p0 * 32 + 16 * v;
-            Vector512<float> delta = Vector512.FusedMultiplyAdd(at, Vector512.Load(c.L1 + colBase),
-                Vector512.FusedMultiplyAdd(ct, Vector512.Load(c.Half + colBase), Vector512.Load(c.Slack + colBase)));
+            Vector512<float> l1 = Vector512.Load(c.L1 + colBase), half = Vector512.Load(c.Half + colBase), slack = Vector512.Load(c.Slack + colBase);
+            Vector512<float> delta = Vector512.FusedMultiplyAdd(at, l1, Vector512.FusedMultiplyAdd(ct, half, slack));
             // fl(e + Δ) is monotone in e, so no row can pass "ub > 0" when the column maxima fail it:
             // most 16-column blocks end here (SPLADE's logits are mostly negative).
             if (!Vector512.GreaterThanAny(best[v] + delta, Vector512<float>.Zero)) continue;
             Vector512<float> threshold = Vector512.Max(best[v] - delta, Vector512<float>.Zero);
+            float* tok = c.Tok + 3 * start;
             for (int t = 0; t < len; t++)
             {
-                Vector512<float> ub = Vector512.Load(estimates + (long)t * lde + 16 * v) + delta;
+                // The row's own bound δ_tj ≤ Δ_j: a tighter upper bound (the lower bound above stays the segment's).
+                Vector512<float> rowDelta = Vector512.FusedMultiplyAdd(Vector512.Create(tok[3 * t + 1]), l1,
+                    Vector512.FusedMultiplyAdd(Vector512.Create(tok[3 * t + 2]), half, slack));
+                Vector512<float> ub = Vector512.Load(estimates + (long)t * lde + 16 * v) + rowDelta;
                 ulong bits = (Vector512.GreaterThanOrEqual(ub, threshold) & Vector512.GreaterThan(ub, Vector512<float>.Zero)).ExtractMostSignificantBits();
                 while (bits != 0)
                 {
@@ -322,55 +301,23 @@ public static unsafe class ScreenedColumnMax
             Avx512BW.ConvertToVector512Int16(Vector256.Load(src + i)).Store(dst + i);
     }
 
-    /// <summary>Dispatches a tile of <paramref name="rows"/> (1..6) rows to the kernel compiled for that count.</summary>
-    private static void IntKernelRows<TW>(short* x, int ldx, int rows, byte* panel, int pairs, int* tile) where TW : struct, IPanelWeights
+    /// <summary>Dispatches a tile of <paramref name="rows"/> (1..6) rows to the 16-bit kernel compiled for that count.</summary>
+    private static void IntKernelRows(short* x, int ldx, int rows, short* panel, int pairs, int* tile)
     {
         switch (rows)
         {
-            case 6: IntKernel<TileRows6, TW>(x, ldx, panel, pairs, tile); break;
-            case 5: IntKernel<TileRows5, TW>(x, ldx, panel, pairs, tile); break;
-            case 4: IntKernel<TileRows4, TW>(x, ldx, panel, pairs, tile); break;
-            case 3: IntKernel<TileRows3, TW>(x, ldx, panel, pairs, tile); break;
-            case 2: IntKernel<TileRows2, TW>(x, ldx, panel, pairs, tile); break;
-            default: IntKernel<TileRows1, TW>(x, ldx, panel, pairs, tile); break;
-        }
-    }
-
-    /// <summary>How one pair step of a panel (32 lanes × 2 weights) is read as two Vector512 of int16.</summary>
-    private interface IPanelWeights
-    {
-        /// <summary>Bytes per pair step.</summary>
-        static abstract int StepBytes { get; }
-        /// <summary>Lanes 0-15 and 16-31 of the step at <paramref name="p"/>, as int16 pairs.</summary>
-        static abstract void Load(byte* p, out Vector512<short> w0, out Vector512<short> w1);
-    }
-
-    private struct ShortWeights : IPanelWeights
-    {
-        public static int StepBytes => 128;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Load(byte* p, out Vector512<short> w0, out Vector512<short> w1)
-        {
-            w0 = Vector512.Load((short*)p);
-            w1 = Vector512.Load((short*)p + 32);
-        }
-    }
-
-    private struct SbyteWeights : IPanelWeights
-    {
-        public static int StepBytes => 64;
-        // vpmovsxbw: 32 signed bytes widened to 32 int16 in order, so the pair layout is kept.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Load(byte* p, out Vector512<short> w0, out Vector512<short> w1)
-        {
-            w0 = Avx512BW.ConvertToVector512Int16(Vector256.Load((sbyte*)p));
-            w1 = Avx512BW.ConvertToVector512Int16(Vector256.Load((sbyte*)p + 32));
+            case 6: IntKernel<TileRows6>(x, ldx, panel, pairs, tile); break;
+            case 5: IntKernel<TileRows5>(x, ldx, panel, pairs, tile); break;
+            case 4: IntKernel<TileRows4>(x, ldx, panel, pairs, tile); break;
+            case 3: IntKernel<TileRows3>(x, ldx, panel, pairs, tile); break;
+            case 2: IntKernel<TileRows2>(x, ldx, panel, pairs, tile); break;
+            default: IntKernel<TileRows1>(x, ldx, panel, pairs, tile); break;
         }
     }
 
     /// <summary>tile[r][lane] = Σ_pairs q_x[r]·q_w[lane] over R.Count rows (the JIT drops the other accumulators) and 32 lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void IntKernel<R, TW>(short* x, int ldx, byte* panel, int pairs, int* tile) where R : struct, ITileRows where TW : struct, IPanelWeights
+    private static void IntKernel<R>(short* x, int ldx, short* panel, int pairs, int* tile) where R : struct, ITileRows
     {
         int rows = R.Count;
         int* x0 = (int*)x, x1 = (int*)(x + ldx), x2 = (int*)(x + 2 * ldx), x3 = (int*)(x + 3 * ldx), x4 = (int*)(x + 4 * ldx), x5 = (int*)(x + 5 * ldx);
@@ -381,10 +328,10 @@ public static unsafe class ScreenedColumnMax
         // loop runs about a fifth slower (measured 85 against 104 G multiply-adds per second per core).
         for (int p = 0; p < pairs; p++)
         {
-            TW.Load(panel, out Vector512<short> w0, out Vector512<short> w1);
+            Vector512<short> w0 = Vector512.Load(panel), w1 = Vector512.Load(panel + 32);
             Sse.Prefetch0(panel + PrefetchDistance);
-            if (TW.StepBytes > 64) Sse.Prefetch0(panel + PrefetchDistance + 64);
-            panel += TW.StepBytes;
+            Sse.Prefetch0(panel + PrefetchDistance + 32);
+            panel += 64;
             Vector512<short> a0 = Vector512.Create(x0[p]).AsInt16();
             Vector512<short> a1 = rows > 1 ? Vector512.Create(x1[p]).AsInt16() : default;
             Vector512<short> a2 = rows > 2 ? Vector512.Create(x2[p]).AsInt16() : default;

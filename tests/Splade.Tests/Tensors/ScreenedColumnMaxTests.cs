@@ -153,8 +153,9 @@ public sealed class ScreenedColumnMaxTests
         float[] b = Random(n, 13 * n + k, scale: 0.5f).Select(v => v - 0.1f).ToArray();
         var q = QuantizedMatrix.Pack(w, n, k, b, 8);
         Assert.Equal(8, q.WeightBits);
-        Assert.Equal(127, q.Levels);
-        Assert.True((long)q.KPadded * q.Levels * q.ActivationLevels < int.MaxValue);
+        Assert.Equal(63, q.Levels);
+        Assert.True(4 * 2 * q.ActivationLevels * q.Levels <= short.MaxValue); // four byte products add in int16
+        Assert.Equal(0, q.KPadded % 8);
         var twin = new float[all.Length * n];
         ScreenedColumnMax.Reference(x, k, starts, lengths, q, twin);
         var batched = new float[twin.Length];
