@@ -101,6 +101,8 @@ public sealed class QuantizedMatrix
             // rounding terms of the bound are then of similar size (63 against 65 levels).
             levels = 63;
             activationLevels = 65;
+            if ((long)kp * 2 * activationLevels * levels > int.MaxValue)
+                throw new ArgumentOutOfRangeException(nameof(k), k, $"K = {k} is too large for the int32 sums of the 8-bit copy; use 16 bits.");
         }
         int panels = (n + PanelWidth - 1) / PanelWidth, padded = panels * PanelWidth;
         int size = weightBits / 8;
