@@ -243,5 +243,8 @@ public sealed class ScreenedColumnMaxTests
         ScreenedColumnMax.Run(x, k, starts, lengths, q16, c, new ComputePool(2));
         Assert.Equal(c, a);
         Assert.Throws<ArgumentOutOfRangeException>(() => QuantizedMatrix.Pack(w, n, k, b, 12));
+        // K·130·63 must stay below 2³¹ for the byte kernel's int32 sums; 16 bits adapt their levels instead.
+        Assert.Throws<ArgumentOutOfRangeException>(() => QuantizedMatrix.Pack(new float[300_000], 1, 300_000, [], 8));
+        Assert.True(QuantizedMatrix.Pack(new float[300_000], 1, 300_000, [], 16).Levels >= 1);
     }
 }
