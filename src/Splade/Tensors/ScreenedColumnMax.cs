@@ -301,13 +301,6 @@ public static unsafe class ScreenedColumnMax
     /// <summary>Exact float dot products computed by <see cref="Run"/> since the process started (all threads; for measurements and tests).</summary>
     internal static long ExactDotCount => Interlocked.Read(ref s_exactDots);
 
-    /// <summary>dst[i] = src[i] for <paramref name="count"/> (a multiple of 64) elements, sign-extended to int16.</summary>
-    private static void Widen(sbyte* src, short* dst, int count)
-    {
-        for (int i = 0; i < count; i += 32)
-            Avx512BW.ConvertToVector512Int16(Vector256.Load(src + i)).Store(dst + i);
-    }
-
     /// <summary>Dispatches a tile of <paramref name="rows"/> (1..6) rows to the 16-bit kernel compiled for that count.</summary>
     private static void IntKernelRows(short* x, int ldx, int rows, short* panel, int pairs, int* tile)
     {

@@ -143,8 +143,9 @@ public sealed class ScreenedColumnMaxTests
     [InlineData(100, 255)]
     public void Byte_weights_match_the_twin_for_every_short_segment_length(int n, int k)
     {
-        // Segments of 1..13 rows: every tile height (1..6), one and two tiles, and the inline
-        // widening (a few passes) as well as the widen-once path (all segments in one call).
+        // Segments of 1..13 rows: every tile height (1..6), one, two and three tiles, K not a
+        // multiple of 8 (the byte kernel's padding) and N not a multiple of 32; each segment alone
+        // and all in one call on two threads.
         if (!QuantizedMatrix.IsSupported) return;
         int[] all = Enumerable.Range(1, 13).ToArray();
         var (starts, lengths, rows) = Segments(all);
