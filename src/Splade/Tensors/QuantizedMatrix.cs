@@ -55,10 +55,10 @@ public sealed class QuantizedMatrix
     internal Span<byte> Data => _data.Span;
     /// <summary>Row scale s_j (W[j, k] ≈ s_j·q[j, k]) [PanelCount·32].</summary>
     internal float[] Scale { get; private init; } = [];
-    /// <summary>Σ_k |W[j, k]| [PanelCount·32], rounded up.</summary>
-    internal float[] L1 { get; private init; } = [];
-    /// <summary>Rounding bound of the integer copy: s_j/2 (inflated) [PanelCount·32].</summary>
-    internal float[] HalfScale { get; private init; } = [];
+    /// <summary>‖W_j‖₂ [PanelCount·32], rounded up.</summary>
+    internal float[] L2 { get; private init; } = [];
+    /// <summary>‖W_j − s_j·q_j‖₂, the rounding residual of the integer copy [PanelCount·32], rounded up.</summary>
+    internal float[] ResidualL2 { get; private init; } = [];
     /// <summary>Float evaluation slack for the bias: ε·|b_j| [PanelCount·32].</summary>
     internal float[] BiasSlack { get; private init; } = [];
     /// <summary>
@@ -108,15 +108,15 @@ public sealed class QuantizedMatrix
         int size = weightBits / 8;
         var buffer = new AlignedBuffer<byte>((long)panels * kp * PanelWidth * size);
         var scale = new float[padded];
-        var l1 = new float[padded];
-        var half = new float[padded];
+        var l2 = new float[padded];
+        var residual = new float[padded];
         var slack = new float[padded];
         var b = new float[padded];
         bias.CopyTo(b);
         var offset = weightBits == 8 ? new int[padded] : [];
         var m = new QuantizedMatrix(n, k, weightBits, levels, activationLevels)
         {
-            Rows = weight.ToArray(), Bias = b, _data = buffer, Scale = scale, L1 = l1, HalfScale = half, BiasSlack = slack, Offset = offset,
+            Rows = weight.ToArray(), Bias = b, _data = buffer, Scale = scale, L2 = l2, ResidualL2 = residual, BiasSlack = slack, Offset = offset,
         };
         float eps = m.Slack;
         Span<byte> bytes = buffer.Span;
@@ -124,29 +124,31 @@ public sealed class QuantizedMatrix
         for (int j = 0; j < n; j++)
         {
             ReadOnlySpan<float> row = weight.Slice(j * k, k);
-            double maxAbs = 0, sumAbs = 0;
-            foreach (float v in row) { maxAbs = Math.Max(maxAbs, Math.Abs(v)); sumAbs += Math.Abs(v); }
+            double maxAbs = 0, sumSquares = 0;
+            foreach (float v in row) { maxAbs = Math.Max(maxAbs, Math.Abs(v)); sumSquares += (double)v * v; }
             float s = (float)(maxAbs / levels);
             scale[j] = s;
-            l1[j] = (float)(sumAbs * (1 + 1e-6));
-            // |W − s·q| ≤ s/2 needs the quotient rounded in double and s itself; the 0.1 % covers
-            // float rounding of s against maxAbs/levels.
-            half[j] = s * 0.5f * 1.001f;
+            // Norms in double (relative error about K·2⁻⁵³), inflated by 10⁻⁶ before the rounding to float.
+            l2[j] = (float)(Math.Sqrt(sumSquares) * (1 + 1e-6));
             slack[j] = eps * Math.Abs(b[j]);
             int panel = j / PanelWidth, lane = j % PanelWidth;
             // Elements per group: 4 bytes ([k/4][lane][4]) or 2 shorts ([k/2][lane][2]).
             int group = size == 1 ? 4 : 2;
             long baseIndex = (long)panel * kp * PanelWidth + lane * group;
             long qsum = 0;
+            double residualSquares = 0;
             for (int c = 0; c < k; c++)
             {
                 int q = s == 0 ? 0 : (int)Math.Clamp(Math.Round(row[c] / (double)s), -levels, levels);
+                double r = row[c] - (double)s * q; // s·q is exact in double
+                residualSquares += r * r;
                 int index = (int)(baseIndex + (long)(c / group) * PanelWidth * group + c % group);
                 if (size == 1) bytes[index] = (byte)(sbyte)q;
                 else shorts[index] = (short)q;
                 qsum += q;
             }
             if (size == 1) offset[j] = checked((int)(activationLevels * qsum));
+            residual[j] = (float)(Math.Sqrt(residualSquares) * (1 + 1e-6));
         }
         return m;
     }

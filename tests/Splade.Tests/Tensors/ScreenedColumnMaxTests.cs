@@ -248,4 +248,118 @@ public sealed class ScreenedColumnMaxTests
         Assert.Throws<ArgumentOutOfRangeException>(() => QuantizedMatrix.Pack(new float[300_000], 1, 300_000, [], 8));
         Assert.True(QuantizedMatrix.Pack(new float[300_000], 1, 300_000, [], 16).Levels >= 1);
     }
+
+    [Theory]
+    [InlineData(8)]
+    [InlineData(16)]
+    public void Random_near_tie_shapes_match_the_twin(int bits)
+    {
+        // Rows that differ from a base row by tiny perturbations and biases that put the logits of
+        // the base row at 0: maxima and the relu decision are decided by far less than the bound,
+        // so every column goes through the candidate test with overlapping bounds.
+        if (!QuantizedMatrix.IsSupported) return;
+        var rng = new Random(bits);
+        for (int trial = 0; trial < 40; trial++)
+        {
+            int n = rng.Next(1, 80), k = rng.Next(1, 300);
+            int[] lens = Enumerable.Range(0, rng.Next(1, 4)).Select(_ => rng.Next(1, 14)).ToArray();
+            var (starts, lengths, rows) = Segments(lens);
+            float[] baseRow = Random(k, 1000 + trial, 1f);
+            var x = new float[rows * k];
+            for (int t = 0; t < rows; t++)
+                for (int c = 0; c < k; c++)
+                    x[t * k + c] = baseRow[c] + (rng.Next(3) - 1) * 1e-6f * (rng.Next(2) == 0 ? 1 : 1000);
+            float[] w = Random(n * k, 2000 + trial, 0.2f);
+            var b = new float[n];
+            for (int j = 0; j < n; j++)
+            {
+                double dot = 0;
+                for (int c = 0; c < k; c++) dot += (double)baseRow[c] * w[j * k + c];
+                b[j] = (float)-dot + (rng.Next(3) - 1) * 1e-6f;
+            }
+            var q = QuantizedMatrix.Pack(w, n, k, b, bits);
+            var fast = new float[lens.Length * n];
+            var twin = new float[fast.Length];
+            ScreenedColumnMax.Run(x, k, starts, lengths, q, fast, new ComputePool(2));
+            ScreenedColumnMax.Reference(x, k, starts, lengths, q, twin);
+            Assert.Equal(twin, fast);
+        }
+    }
+
+    [Theory]
+    [InlineData(8)]
+    [InlineData(16)]
+    public void Aligned_rounding_errors_do_not_hide_the_true_maximum(int bits)
+    {
+        // Row A sits 0.49 steps above its levels everywhere (its estimate is low by almost the whole
+        // bound), row B 0.49 below (its estimate is high by as much), and B's exact logit is just
+        // below A's: only a bound that covers the aligned worst case keeps A as a candidate.
+        if (!QuantizedMatrix.IsSupported) return;
+        int k = 64;
+        var w = new float[k];
+        w[0] = 0.001f;
+        for (int c = 1; c < k; c++) w[c] = 0.1f;
+        var q = QuantizedMatrix.Pack(w, 1, k, [0f], bits);
+        int levels = q.ActivationLevels, m = levels / 2;
+        const float step = 0.01f;
+        var a = new float[k];
+        var b = new float[k];
+        a[0] = levels * step;
+        b[0] = -levels * step;
+        for (int c = 1; c < k; c++)
+        {
+            a[c] = (m + 0.49f) * step;
+            b[c] = (m + 0.51f) * step;
+        }
+        var one = new float[1];
+        ScreenedColumnMax.Reference(a, k, [0], [1], q, one);
+        float exactA = one[0];
+        ScreenedColumnMax.Reference(b, k, [0], [1], q, one);
+        float exactB = one[0];
+        Assert.True(exactA > exactB && exactB > 0, $"setup: {exactA} vs {exactB}");
+        foreach (float[] x in new[] { a.Concat(b).ToArray(), b.Concat(a).ToArray() })
+        {
+            var fast = new float[1];
+            ScreenedColumnMax.Run(x, k, [0], [2], q, fast, ComputePool.Serial);
+            Assert.Equal(exactA, fast[0]);
+        }
+    }
+
+    [Theory]
+    [InlineData(8)]
+    [InlineData(16)]
+    public void Aligned_weight_rounding_does_not_hide_the_true_maximum(int bits)
+    {
+        // The weight row sits 0.49 steps above its levels everywhere; row A (positive entries) is
+        // underestimated by about x̃_A·r, row B (negative entries, a large first one) overestimated
+        // by as much, and B's exact logit is just below A's.
+        if (!QuantizedMatrix.IsSupported) return;
+        int k = 64;
+        var w = new float[k];
+        var probe = QuantizedMatrix.Pack(new float[k], 1, k, [0f], bits);
+        int levels = probe.Levels;
+        w[0] = levels * 0.01f;
+        for (int c = 1; c < k; c++) w[c] = (levels / 2 + 0.49f) * 0.01f;
+        var q = QuantizedMatrix.Pack(w, 1, k, [0f], bits);
+        var a = new float[k];
+        a[0] = 1f;
+        for (int c = 1; c < k; c++) a[c] = 0.5f;
+        var one = new float[1];
+        ScreenedColumnMax.Reference(a, k, [0], [1], q, one);
+        float exactA = one[0];
+        float tail = 0;
+        for (int c = 1; c < k; c++) tail += 0.5f * w[c];
+        var b = new float[k];
+        b[0] = (exactA + tail - 0.01f) / w[0];
+        for (int c = 1; c < k; c++) b[c] = -0.5f;
+        ScreenedColumnMax.Reference(b, k, [0], [1], q, one);
+        float exactB = one[0];
+        Assert.True(exactA > exactB && exactB > 0, $"setup: {exactA} vs {exactB}");
+        foreach (float[] x in new[] { a.Concat(b).ToArray(), b.Concat(a).ToArray() })
+        {
+            var fast = new float[1];
+            ScreenedColumnMax.Run(x, k, [0], [2], q, fast, ComputePool.Serial);
+            Assert.Equal(exactA, fast[0]);
+        }
+    }
 }
