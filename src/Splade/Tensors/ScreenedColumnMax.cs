@@ -179,7 +179,7 @@ public static unsafe class ScreenedColumnMax
             }
             for (; c < kp; c++)
             {
-                // Tiny (or non-finite) rows get q = 0 (estimate b_j) and the bound max|x|·‖W_j‖₁ (NaN/∞ propagate into it).
+                // Tiny (or non-finite) rows get q = 0 (estimate b_j), so ρ_t = x_t and the bound ‖x_t‖₂·‖W_j‖₂ (NaN/∞ propagate into it).
                 int v = c >= k || tiny ? 0 : (int)Math.Clamp(MathF.Round(row[c] * inv), -levels, levels);
                 if (bytes) qb[c] = (byte)(v + levels);
                 else qs[c] = (short)v;
