@@ -34,7 +34,7 @@ public class GemmBenchmarks
     public void Linear() => Gemm.Linear(_x, M, K, _w, _y, N, Threads == 1 ? ComputePool.Serial : _pool);
 }
 
-/// <summary>The MLM decoder [30522 x 256] fused with max pooling: dense, screened (exact) and the int8 estimate (reduced precision).</summary>
+/// <summary>The MLM decoder [30522 x 256] fused with max pooling: dense, screened (exact; 8-bit and 16-bit integer copies) and the int8 estimate (reduced precision).</summary>
 [MemoryDiagnoser]
 public class MlmHeadBenchmarks
 {
@@ -42,7 +42,7 @@ public class MlmHeadBenchmarks
     private float[] _x = [], _pooled = [];
     private int[] _starts = [], _lengths = [];
     private PackedMatrix _dense = null!;
-    private QuantizedMatrix _screened = null!;
+    private QuantizedMatrix _screened = null!, _screened16 = null!;
     private Int8Matrix _int8 = null!;
     private ComputePool _pool = null!;
 
@@ -63,6 +63,7 @@ public class MlmHeadBenchmarks
         float[] w = Data.Random(Vocab * Hidden, 5, 0.2f), b = Data.Random(Vocab, 6, 1f).Select(v => v - 12f).ToArray();
         _dense = PackedMatrix.Pack(w, Vocab, Hidden, b);
         _screened = QuantizedMatrix.Pack(w, Vocab, Hidden, b);
+        _screened16 = QuantizedMatrix.Pack(w, Vocab, Hidden, b, weightBits: 16);
         _int8 = Int8Matrix.Quantize(w, Vocab, Hidden, b);
         _starts = Enumerable.Range(0, Sequences).Select(s => s * Length).ToArray();
         _lengths = Enumerable.Repeat(Length, Sequences).ToArray();
@@ -74,6 +75,9 @@ public class MlmHeadBenchmarks
 
     [Benchmark]
     public void Screened() => ScreenedColumnMax.Run(_x, Hidden, _starts, _lengths, _screened, _pooled, _pool);
+
+    [Benchmark]
+    public void Screened16() => ScreenedColumnMax.Run(_x, Hidden, _starts, _lengths, _screened16, _pooled, _pool);
 
     [Benchmark]
     public void Int8() => Int8ColumnMax.Run(_x, Hidden, _starts, _lengths, _int8, _pooled, _pool);

@@ -40,6 +40,9 @@ public sealed class SpladeModel
     public EncodePrecision Precision { get; }
     /// <summary>Threads the kernels use.</summary>
     public int Threads => _pool.Threads;
+    /// <summary>The masked-LM network (null without a head) and the compute pool, for stage measurements.</summary>
+    internal BertForMaskedLM? MaskedLM => _mlm;
+    internal ComputePool Pool => _pool;
 
     /// <summary>Wakes the compute threads ahead of a forward pass (call before tokenizing a query).</summary>
     public void WakeComputeThreads() => _pool.WakeAhead();

@@ -120,10 +120,20 @@ public static class SpladePooling
                 {
                     int n = Math.Min(Block, cols - c0);
                     var block = new Span<float>(row + c0, n);
-                    if (block.IndexOfAnyExcept(0f) >= 0) Activations.Apply(f, block);
+                    if (AnyNonZero(block)) Activations.Apply(f, block);
                 }
             });
         }
+    }
+
+    /// <summary>Whether a value of <paramref name="block"/> is not 0 (NaN counts as not 0), eight at a time: IndexOfAnyExcept is a scalar loop for float.</summary>
+    private static bool AnyNonZero(ReadOnlySpan<float> block)
+    {
+        int i = 0;
+        for (; i + 8 <= block.Length; i += 8)
+            if (!System.Runtime.Intrinsics.Vector256.EqualsAll(System.Runtime.Intrinsics.Vector256.Create(block.Slice(i, 8)), System.Runtime.Intrinsics.Vector256<float>.Zero)) return true;
+        for (; i < block.Length; i++) if (block[i] != 0f) return true;
+        return false;
     }
 
     /// <summary>Unfused twin: pools full logits [tokens, vocab] of one sequence, in double.</summary>

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Splade.Sparse;
 
@@ -53,19 +54,38 @@ public sealed class SparseVector : IEquatable<SparseVector>
     /// <summary>Builds a vector from a dense array, keeping entries that are not zero.</summary>
     public static SparseVector FromDense(ReadOnlySpan<float> dense)
     {
-        int count = 0;
-        foreach (float v in dense) if (v != 0f) count++;
+        // A pooled SPLADE row is 30522 floats with a few dozen non-zeros: both passes compare eight
+        // values at a time (v != 0 is true for NaN, false for −0, as in the scalar test) and only the
+        // set bits of the mask are visited.
+        int count = 0, i = 0;
+        for (; i + 8 <= dense.Length; i += 8)
+            count += System.Numerics.BitOperations.PopCount(NonZeroMask(dense, i));
+        for (; i < dense.Length; i++) if (dense[i] != 0f) count++;
         var indices = new int[count];
         var values = new float[count];
         int k = 0;
-        for (int i = 0; i < dense.Length; i++)
+        for (i = 0; i + 8 <= dense.Length; i += 8)
         {
-            if (dense[i] == 0f) continue;
-            if (!float.IsFinite(dense[i])) throw new ArgumentException($"dense value at {i} is not finite: {dense[i]}.");
-            indices[k] = i;
-            values[k++] = dense[i];
+            uint mask = NonZeroMask(dense, i);
+            while (mask != 0)
+            {
+                int at = i + System.Numerics.BitOperations.TrailingZeroCount(mask);
+                mask &= mask - 1;
+                Add(dense, at, indices, values, ref k);
+            }
         }
+        for (; i < dense.Length; i++) if (dense[i] != 0f) Add(dense, i, indices, values, ref k);
         return new SparseVector(dense.Length, indices, values, validate: false);
+
+        static uint NonZeroMask(ReadOnlySpan<float> d, int at) =>
+            ~Vector256.Equals(Vector256.Create(d.Slice(at, 8)), Vector256<float>.Zero).ExtractMostSignificantBits() & 0xFFu;
+
+        static void Add(ReadOnlySpan<float> d, int at, int[] indices, float[] values, ref int k)
+        {
+            if (!float.IsFinite(d[at])) throw new ArgumentException($"dense value at {at} is not finite: {d[at]}.");
+            indices[k] = at;
+            values[k++] = d[at];
+        }
     }
 
     /// <summary>Builds a vector from unordered (index, value) pairs; duplicate indices are an error, zeros are dropped.</summary>

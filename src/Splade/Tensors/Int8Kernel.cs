@@ -52,6 +52,14 @@ internal static unsafe class Int8Kernel
         {
             // Group g: lanes 0-15 and 16-31; group g + 1 likewise.
             Vector512<sbyte> w0 = Vector512.Load(panel), w1 = Vector512.Load(panel + 64), v0 = Vector512.Load(panel + 128), v1 = Vector512.Load(panel + 192);
+            // The weight stream 4 KB ahead: a short call (a query's screened decoder) reads each panel
+            // once or twice, straight from memory. Measured on a 10-token query's screen inside the
+            // encoder pipeline: 10 % faster on one thread, 4-5 % on two; the encoder GEMM shapes of
+            // Int8Gemm (10 and 2560 rows) within ±1 %.
+            Sse.Prefetch0(panel + 4096);
+            Sse.Prefetch0(panel + 4096 + 64);
+            Sse.Prefetch0(panel + 4096 + 128);
+            Sse.Prefetch0(panel + 4096 + 192);
             panel += 256;
             Vector512<byte> a = Vector512.Create(x0[g]).AsByte(), b = Vector512.Create(x0[g + 1]).AsByte();
             c00 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(a, w0) + Avx512BW.MultiplyAddAdjacent(b, v0), ones);

@@ -5,44 +5,67 @@ namespace Splade.Tensors;
 
 /// <summary>
 /// A linear layer W[N, K] (+ bias) prepared for <see cref="ScreenedColumnMax"/>: the exact rows in
-/// float (row-major, for exact dot products) and a 16-bit integer copy, one scale per row, laid out
-/// in 32-row panels for the AVX-512 pair-multiply kernel: <c>Data[panel][k/2][lane][2]</c>.
-/// Per-row constants of the error bound are stored alongside.
+/// float (row-major, for exact dot products) and an integer copy, one scale per row, laid out in
+/// 32-row panels. 8 bits (the default): 63 levels, <c>Data[panel][k/4][lane][4]</c> for the byte
+/// kernel <see cref="Int8Kernel"/> (unsigned activation bytes); 16 bits: <c>Data[panel][k/2][lane][2]</c>
+/// for the <c>vpmaddwd</c> kernel. Per-row constants of the error bound are stored alongside.
 /// </summary>
 public sealed class QuantizedMatrix
 {
     /// <summary>Rows per panel (two Vector512 of int32 sums).</summary>
     public const int PanelWidth = 32;
 
-    private QuantizedMatrix(int n, int k, int levels) { N = n; K = k; Levels = levels; }
+    /// <summary>Width of the integer copy when none is asked for: 8 bits, half the memory traffic of 16.</summary>
+    public const int DefaultWeightBits = 8;
+
+    private QuantizedMatrix(int n, int k, int bits, int levels, int activationLevels)
+    {
+        N = n; K = k; WeightBits = bits; Levels = levels; ActivationLevels = activationLevels;
+    }
 
     /// <summary>Output features (rows of W).</summary>
     public int N { get; }
     /// <summary>Input features (columns of W).</summary>
     public int K { get; }
-    /// <summary>K rounded up to even (the integer kernel consumes pairs).</summary>
-    public int KPadded => (K + 1) & ~1;
-    /// <summary>Largest integer level: values are rounded to [−Levels, Levels]; K·Levels² stays below 2³¹.</summary>
+    /// <summary>K rounded up to what the integer kernel consumes per step: 8 (two 4-byte groups) for 8-bit weights, 2 for 16-bit.</summary>
+    public int KPadded => WeightBits == 8 ? (K + 7) & ~7 : (K + 1) & ~1;
+    /// <summary>Bits per element of the integer copy: 8 or 16.</summary>
+    public int WeightBits { get; }
+    /// <summary>Largest weight level: W[j, k] is rounded to s_j·q with q in [−Levels, Levels].</summary>
     public int Levels { get; }
+    /// <summary>
+    /// Largest activation level: token rows are rounded to q in [−ActivationLevels, ActivationLevels].
+    /// 16 bits: equal to <see cref="Levels"/>, K·Levels² &lt; 2³¹. 8 bits: the byte kernel takes
+    /// u = q + ActivationLevels in [0, 2·ActivationLevels] and adds four products in int16, so
+    /// 4·2·ActivationLevels·Levels ≤ 32767.
+    /// </summary>
+    public int ActivationLevels { get; }
     /// <summary>Number of 32-row panels.</summary>
     public int PanelCount => (N + PanelWidth - 1) / PanelWidth;
+    /// <summary>Bytes of the integer copy.</summary>
+    public long IntegerBytes => _data.Length;
 
     /// <summary>W row-major [N, K], exact.</summary>
     internal float[] Rows { get; private init; } = [];
     /// <summary>Bias [PanelCount·32], zero padded.</summary>
     internal float[] Bias { get; private init; } = [];
-    private AlignedBuffer<short> _data = new(0);
+    private AlignedBuffer<byte> _data = new(0);
 
-    /// <summary>Integer panels [PanelCount][KPadded/2][32][2], 64-byte aligned.</summary>
-    internal Span<short> Data => _data.Span;
+    /// <summary>Integer panels [PanelCount][KPadded/2][32][2] of sbyte or short (see <see cref="WeightBits"/>), 64-byte aligned.</summary>
+    internal Span<byte> Data => _data.Span;
     /// <summary>Row scale s_j (W[j, k] ≈ s_j·q[j, k]) [PanelCount·32].</summary>
     internal float[] Scale { get; private init; } = [];
-    /// <summary>Σ_k |W[j, k]| [PanelCount·32], rounded up.</summary>
-    internal float[] L1 { get; private init; } = [];
-    /// <summary>Rounding bound of the integer copy: s_j/2 (inflated) [PanelCount·32].</summary>
-    internal float[] HalfScale { get; private init; } = [];
+    /// <summary>‖W_j‖₂ [PanelCount·32], rounded up.</summary>
+    internal float[] L2 { get; private init; } = [];
+    /// <summary>‖W_j − s_j·q_j‖₂, the rounding residual of the integer copy [PanelCount·32], rounded up.</summary>
+    internal float[] ResidualL2 { get; private init; } = [];
     /// <summary>Float evaluation slack for the bias: ε·|b_j| [PanelCount·32].</summary>
     internal float[] BiasSlack { get; private init; } = [];
+    /// <summary>
+    /// 8 bits: ActivationLevels·Σ_k q[j, k] [PanelCount·32], what the unsigned offset of the activations
+    /// adds to the integer sum (Σ u·q = Σ q_x·q + ActivationLevels·Σ q), subtracted exactly. 16 bits: empty.
+    /// </summary>
+    internal int[] Offset { get; private init; } = [];
 
     /// <summary>Whether this machine has the instructions the integer kernel needs (AVX-512 BW).</summary>
     public static bool IsSupported => Vector512.IsHardwareAccelerated && Avx512BW.IsSupported;
@@ -53,42 +76,79 @@ public sealed class QuantizedMatrix
     /// </summary>
     internal float Slack => (KPadded + 16) * MathF.Pow(2, -24) * 1.01f;
 
-    /// <summary>Prepares W [n, k] (row-major) and bias [n] (empty = none).</summary>
-    public static QuantizedMatrix Pack(ReadOnlySpan<float> weight, int n, int k, ReadOnlySpan<float> bias)
+    /// <summary>
+    /// Prepares W [n, k] (row-major) and bias [n] (empty = none) with an integer copy of
+    /// <paramref name="weightBits"/> (8: 63 weight and 65 activation levels; 16: equal weight and
+    /// activation levels with K·levels² &lt; 2³¹, at most 16383).
+    /// </summary>
+    public static QuantizedMatrix Pack(ReadOnlySpan<float> weight, int n, int k, ReadOnlySpan<float> bias, int weightBits = DefaultWeightBits)
     {
         if (n <= 0 || k <= 0) throw new ArgumentOutOfRangeException(nameof(n), $"Matrix shape [{n}, {k}] must be positive.");
         if (weight.Length != (long)n * k) throw new ArgumentException($"Weight has {weight.Length} values, expected {n}x{k}.", nameof(weight));
         if (!bias.IsEmpty && bias.Length != n) throw new ArgumentException($"Bias has {bias.Length} values, expected {n}.", nameof(bias));
-        int kp = (k + 1) & ~1;
-        int levels = (int)Math.Min(16383, Math.Floor(Math.Sqrt((double)int.MaxValue / kp)) - 1);
+        if (weightBits is not (8 or 16)) throw new ArgumentOutOfRangeException(nameof(weightBits), weightBits, "The integer copy has 8 or 16 bits per weight.");
+        int kp = weightBits == 8 ? (k + 7) & ~7 : (k + 1) & ~1;
+        int levels, activationLevels;
+        if (weightBits == 16)
+        {
+            // Equal levels balance the two rounding terms of the bound; 16383 keeps a pair sum of vpmaddwd in range.
+            levels = (int)Math.Min(16383, Math.Floor(Math.Sqrt((double)int.MaxValue / kp)) - 1);
+            activationLevels = levels;
+        }
+        else
+        {
+            // 4·130·63 = 32760: the byte kernel's int16 sums of four products cannot saturate. The two
+            // rounding terms of the bound are then of similar size (63 against 65 levels).
+            levels = 63;
+            activationLevels = 65;
+            if ((long)kp * 2 * activationLevels * levels > int.MaxValue)
+                throw new ArgumentOutOfRangeException(nameof(k), k, $"K = {k} is too large for the int32 sums of the 8-bit copy; use 16 bits.");
+        }
         int panels = (n + PanelWidth - 1) / PanelWidth, padded = panels * PanelWidth;
-        var buffer = new AlignedBuffer<short>((long)panels * kp * PanelWidth);
-        Span<short> data = buffer.Span;
+        int size = weightBits / 8;
+        var buffer = new AlignedBuffer<byte>((long)panels * kp * PanelWidth * size);
         var scale = new float[padded];
-        var l1 = new float[padded];
-        var half = new float[padded];
+        var l2 = new float[padded];
+        var residual = new float[padded];
         var slack = new float[padded];
         var b = new float[padded];
         bias.CopyTo(b);
-        var m = new QuantizedMatrix(n, k, levels) { Rows = weight.ToArray(), Bias = b, _data = buffer, Scale = scale, L1 = l1, HalfScale = half, BiasSlack = slack };
+        var offset = weightBits == 8 ? new int[padded] : [];
+        var m = new QuantizedMatrix(n, k, weightBits, levels, activationLevels)
+        {
+            Rows = weight.ToArray(), Bias = b, _data = buffer, Scale = scale, L2 = l2, ResidualL2 = residual, BiasSlack = slack, Offset = offset,
+        };
         float eps = m.Slack;
+        Span<byte> bytes = buffer.Span;
+        Span<short> shorts = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(bytes);
         for (int j = 0; j < n; j++)
         {
             ReadOnlySpan<float> row = weight.Slice(j * k, k);
-            double maxAbs = 0, sumAbs = 0;
-            foreach (float v in row) { maxAbs = Math.Max(maxAbs, Math.Abs(v)); sumAbs += Math.Abs(v); }
+            double maxAbs = 0, sumSquares = 0;
+            foreach (float v in row) { maxAbs = Math.Max(maxAbs, Math.Abs(v)); sumSquares += (double)v * v; }
             float s = (float)(maxAbs / levels);
             scale[j] = s;
-            l1[j] = (float)(sumAbs * (1 + 1e-6));
-            half[j] = s * 0.5f * 1.001f;
+            // Norms in double (relative error about K·2⁻⁵³), inflated by 10⁻⁶ before the rounding to float.
+            l2[j] = (float)(Math.Sqrt(sumSquares) * (1 + 1e-6));
             slack[j] = eps * Math.Abs(b[j]);
             int panel = j / PanelWidth, lane = j % PanelWidth;
-            long baseIndex = (long)panel * kp * PanelWidth + lane * 2;
+            // Elements per group: 4 bytes ([k/4][lane][4]) or 2 shorts ([k/2][lane][2]).
+            int group = size == 1 ? 4 : 2;
+            long baseIndex = (long)panel * kp * PanelWidth + lane * group;
+            long qsum = 0;
+            double residualSquares = 0;
             for (int c = 0; c < k; c++)
             {
                 int q = s == 0 ? 0 : (int)Math.Clamp(Math.Round(row[c] / (double)s), -levels, levels);
-                data[(int)(baseIndex + (long)(c >> 1) * PanelWidth * 2 + (c & 1))] = (short)q;
+                double r = row[c] - (double)s * q; // s·q is exact in double
+                residualSquares += r * r;
+                int index = (int)(baseIndex + (long)(c / group) * PanelWidth * group + c % group);
+                if (size == 1) bytes[index] = (byte)(sbyte)q;
+                else shorts[index] = (short)q;
+                qsum += q;
             }
+            if (size == 1) offset[j] = checked((int)(activationLevels * qsum));
+            residual[j] = (float)(Math.Sqrt(residualSquares) * (1 + 1e-6));
         }
         return m;
     }

@@ -30,6 +30,29 @@ public class SparseVectorTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(9)]
+    [InlineData(63)]
+    [InlineData(30522)]
+    public void FromDense_keeps_exactly_the_non_zero_entries_in_order(int length)
+    {
+        var rng = new Random(length);
+        var dense = new float[length];
+        for (int i = 0; i < length; i++)
+            dense[i] = rng.Next(4) switch { 0 => (float)rng.NextDouble() + 0.1f, 1 => -0f, _ => 0f };
+        dense[^1] = 2.5f;
+        var v = SparseVector.FromDense(dense);
+        int[] expected = Enumerable.Range(0, length).Where(i => dense[i] != 0f).ToArray();
+        Assert.Equal(expected, v.Indices.ToArray());
+        Assert.Equal(expected.Select(i => dense[i]).ToArray(), v.Values.ToArray());
+        dense[length / 2] = float.NaN;
+        var e = Assert.Throws<ArgumentException>(() => SparseVector.FromDense(dense));
+        Assert.Contains($"at {length / 2}", e.Message);
+    }
+
     [Fact]
     public void Constructor_rejects_invalid_input()
     {
