@@ -2,7 +2,7 @@ namespace Splade.Evaluation;
 
 /// <summary>
 /// Per-query ranking metrics as sentence-transformers' InformationRetrievalEvaluator computes them.
-/// <paramref name="ranked"/> is the retrieved list, best first; relevance is binary unless stated.
+/// Each takes the retrieved list (<c>ranked</c>), best first; relevance is binary unless stated.
 /// </summary>
 public static class IrMetrics
 {

@@ -11,6 +11,9 @@ namespace Splade.Search;
 /// </summary>
 internal static class RoundingMargin
 {
+    /// <summary>The margin for <paramref name="query"/> over the segments of <paramref name="snapshot"/>.</summary>
+    /// <param name="snapshot">The segments searched (their per-term maxima bound every product).</param>
+    /// <param name="query">The query (its non-zero weights count as the n products).</param>
     /// <param name="extraOperations">Additions beyond the n products that the scorer's bound takes part in.</param>
     public static float For(IndexSnapshot snapshot, SparseVector query, int extraOperations)
     {

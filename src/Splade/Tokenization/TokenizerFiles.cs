@@ -14,6 +14,11 @@ internal sealed record BertTokenizerParts(
     bool CleanUpTokenizationSpaces = false);
 
 /// <summary>Names of the special tokens (tokenizer_config.json <c>cls_token</c> etc.).</summary>
+/// <param name="Cls">Classification token.</param>
+/// <param name="Sep">Separator token.</param>
+/// <param name="Pad">Padding token.</param>
+/// <param name="Unk">Unknown-word token.</param>
+/// <param name="Mask">Mask token.</param>
 /// <param name="Source">The file that named them (tokenizer_config.json), null for the defaults.</param>
 internal sealed record SpecialTokenNames(string Cls = "[CLS]", string Sep = "[SEP]", string Pad = "[PAD]", string Unk = "[UNK]", string Mask = "[MASK]", string? Source = null)
 {

@@ -102,16 +102,16 @@ public sealed class PersistenceTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void AutomaticAndBackgroundMergeKeepDocuments()
+    public async Task AutomaticAndBackgroundMergeKeepDocuments()
     {
         using var dir = new TempDirectory();
         var docs = Docs(5, 600);
         using var index = InvertedIndex.Create(dir.Path, 2000, new InvertedIndexOptions { MaxSegments = 4, BackgroundMerge = true });
         for (int p = 0; p < 12; p++) { index.Upsert(docs.Skip(p * 50).Take(50).ToList()); index.Commit(); }
-        index.BackgroundMergeTask?.Wait();
+        if (index.BackgroundMergeTask is { } merging) await merging;
         Assert.True(index.SegmentCount <= 4, $"{index.SegmentCount} segments");
         index.Delete("d1");
-        index.MergeInBackground().Wait();
+        await index.MergeInBackground();
         Assert.Equal(1, index.SegmentCount);
         index.Commit();   // the pending delete was carried over to the merged segment
         AssertSameDocuments(docs.Where(d => d.Id != "d1"), index);
