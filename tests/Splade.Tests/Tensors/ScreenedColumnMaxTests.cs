@@ -65,11 +65,7 @@ public sealed class ScreenedColumnMaxTests
             b[j] = -dot + (j % 3 - 1) * 1e-7f;
         }
         var q = QuantizedMatrix.Pack(w, n, k, b, bits);
-        var fast = new float[2 * n];
-        var twin = new float[2 * n];
-        ScreenedColumnMax.Run(x, k, starts, lengths, q, fast, ComputePool.Serial);
-        ScreenedColumnMax.Reference(x, k, starts, lengths, q, twin);
-        Assert.Equal(twin, fast);
+        var fast = MatchesTwin(x, k, starts, lengths, q, ComputePool.Serial);
     }
 
     [Theory]
@@ -88,11 +84,7 @@ public sealed class ScreenedColumnMaxTests
         float[] w = Random(n * k, 32, scale: 0.2f);
         float[] b = Random(n, 33, scale: 0.5f);
         var q = QuantizedMatrix.Pack(w, n, k, b, bits);
-        var fast = new float[3 * n];
-        var twin = new float[3 * n];
-        ScreenedColumnMax.Run(x, k, starts, lengths, q, fast, new ComputePool(2));
-        ScreenedColumnMax.Reference(x, k, starts, lengths, q, twin);
-        Assert.Equal(twin, fast);
+        var fast = MatchesTwin(x, k, starts, lengths, q, new ComputePool(2));
         Assert.Contains(fast.AsSpan(2 * n, n).ToArray(), v => v > 0); // the third segment has only ordinary rows
     }
 
@@ -193,11 +185,7 @@ public sealed class ScreenedColumnMaxTests
         for (int c = 0; c < k; c++) w[2 * k + c] *= 1e-30f;
         float[] b = Random(n, 43, scale: 0.5f);
         var q = QuantizedMatrix.Pack(w, n, k, b, bits);
-        var fast = new float[lengths.Length * n];
-        var twin = new float[fast.Length];
-        ScreenedColumnMax.Run(x, k, starts, lengths, q, fast, new ComputePool(2));
-        ScreenedColumnMax.Reference(x, k, starts, lengths, q, twin);
-        Assert.Equal(twin, fast);
+        var fast = MatchesTwin(x, k, starts, lengths, q, new ComputePool(2));
         Assert.True(fast[1] > 1e6f); // the huge entry (segment 0) meets the huge weight (row 1)
     }
 
@@ -216,11 +204,7 @@ public sealed class ScreenedColumnMaxTests
         x[5 * k + 0] = float.PositiveInfinity;
         float[] w = Random(n * k, 52, scale: 0.3f);
         var q = QuantizedMatrix.Pack(w, n, k, Random(n, 53, 0.5f), bits);
-        var fast = new float[3 * n];
-        var twin = new float[3 * n];
-        ScreenedColumnMax.Run(x, k, starts, lengths, q, fast, ComputePool.Serial);
-        ScreenedColumnMax.Reference(x, k, starts, lengths, q, twin);
-        Assert.Equal(twin, fast);
+        var fast = MatchesTwin(x, k, starts, lengths, q, ComputePool.Serial);
         Assert.All(fast.AsSpan(0, n).ToArray(), v => Assert.True(float.IsNaN(v)));
         Assert.Contains(fast.AsSpan(n, n).ToArray(), v => float.IsPositiveInfinity(v));
         Assert.All(fast.AsSpan(2 * n, n).ToArray(), v => Assert.True(float.IsFinite(v)));
@@ -278,11 +262,7 @@ public sealed class ScreenedColumnMaxTests
                 b[j] = (float)-dot + (rng.Next(3) - 1) * 1e-6f;
             }
             var q = QuantizedMatrix.Pack(w, n, k, b, bits);
-            var fast = new float[lens.Length * n];
-            var twin = new float[fast.Length];
-            ScreenedColumnMax.Run(x, k, starts, lengths, q, fast, new ComputePool(2));
-            ScreenedColumnMax.Reference(x, k, starts, lengths, q, twin);
-            Assert.Equal(twin, fast);
+            var fast = MatchesTwin(x, k, starts, lengths, q, new ComputePool(2));
         }
     }
 
@@ -361,5 +341,16 @@ public sealed class ScreenedColumnMaxTests
             ScreenedColumnMax.Run(x, k, [0], [2], q, fast, ComputePool.Serial);
             Assert.Equal(exactA, fast[0]);
         }
+    }
+
+    /// <summary>Runs the screened column max and its twin on the same input, asserts bit-identical outputs, and returns them.</summary>
+    private static float[] MatchesTwin(float[] x, int k, int[] starts, int[] lengths, QuantizedMatrix q, ComputePool pool)
+    {
+        var fast = new float[starts.Length * q.N];
+        var twin = new float[fast.Length];
+        ScreenedColumnMax.Run(x, k, starts, lengths, q, fast, pool);
+        ScreenedColumnMax.Reference(x, k, starts, lengths, q, twin);
+        Assert.Equal(twin, fast);
+        return fast;
     }
 }
