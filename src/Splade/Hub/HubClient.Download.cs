@@ -185,7 +185,7 @@ public sealed partial class HubClient
     private async Task<long> GetIntoAsync(ModelReference model, string path, string url, string incomplete, long have,
         IProgress<long>? progress, CancellationToken cancellationToken)
     {
-        var (response, finalUrl) = await SendAsync(HttpMethod.Get, url, have, followCrossHost: true, cancellationToken).ConfigureAwait(false);
+        var (response, finalUrl) = await SendAsync(HttpMethod.Get, url, have, RedirectRule.All, cancellationToken).ConfigureAwait(false);
         using (response)
         {
             if (response.StatusCode == System.Net.HttpStatusCode.RequestedRangeNotSatisfiable && have > 0)

@@ -6,9 +6,10 @@ namespace Splade.Hub;
 
 /// <summary>
 /// Talks to the Hugging Face Hub the way <c>huggingface_hub</c> does: revision listing
-/// (<c>api/models/{owner}/{name}/revision/{rev}</c>), HEAD metadata on the resolve URL without following
-/// redirects to other hosts, and resumable downloads into the shared cache (<see cref="HubCache"/>).
-/// The token is sent to the endpoint's host only, never to a CDN it redirects to.
+/// (<c>api/models/{owner}/{name}/revision/{rev}</c>), HEAD metadata on the resolve URL following relative
+/// redirects only (<see cref="RedirectRule.RelativeOnly"/>), and resumable downloads from the location the HEAD
+/// named into the shared cache (<see cref="HubCache"/>). The token is sent to the endpoint's host only, never to
+/// a CDN it redirects to, nor after a redirect has left that host.
 /// Transient failures (no connection, timeouts, 5xx, 429, bodies cut short) are retried with exponential backoff.
 /// </summary>
 public sealed partial class HubClient : IDisposable
@@ -76,7 +77,7 @@ public sealed partial class HubClient : IDisposable
     {
         ThrowIfOffline(model, null);
         string url = RevisionUrl(model);
-        var (response, _) = await SendAsync(HttpMethod.Get, url, 0, followCrossHost: true, cancellationToken).ConfigureAwait(false);
+        var (response, _) = await SendAsync(HttpMethod.Get, url, 0, RedirectRule.All, cancellationToken).ConfigureAwait(false);
         using (response)
         {
             var body = new MemoryStream();
@@ -105,8 +106,11 @@ public sealed partial class HubClient : IDisposable
     }
 
     /// <summary>
-    /// HEAD on the resolve URL, following same-host redirects (renamed repositories) but stopping at a redirect
-    /// to another host (the CDN of LFS files), whose headers carry <c>X-Linked-Etag</c> / <c>X-Linked-Size</c>.
+    /// HEAD on the resolve URL by the rule of <c>huggingface_hub</c>'s <c>get_hf_file_metadata</c>: a relative
+    /// redirect (a renamed repository) is followed; any other redirect (to a CDN, or to a blob path of the same
+    /// host as a mirror may answer) ends the request, and <c>X-Repo-Commit</c>, <c>X-Linked-Etag</c> (else
+    /// <c>ETag</c>) and <c>X-Linked-Size</c> (else <c>Content-Length</c>) are read from that redirect itself,
+    /// its <c>Location</c> becoming the download address.
     /// A 404 <c>EntryNotFound</c> that names the commit is recorded in <c>.no_exist/</c>.
     /// </summary>
     public async Task<HubFileMetadata> GetFileMetadataAsync(ModelReference model, string path, CancellationToken cancellationToken = default)
@@ -114,7 +118,7 @@ public sealed partial class HubClient : IDisposable
         HubCache.ToLocal(path);
         ThrowIfOffline(model, path);
         string url = ResolveUrl(model, path);
-        var (response, finalUrl) = await SendAsync(HttpMethod.Head, url, 0, followCrossHost: false, cancellationToken).ConfigureAwait(false);
+        var (response, finalUrl) = await SendAsync(HttpMethod.Head, url, 0, RedirectRule.RelativeOnly, cancellationToken).ConfigureAwait(false);
         using (response)
         {
             int status = (int)response.StatusCode;
@@ -129,12 +133,16 @@ public sealed partial class HubClient : IDisposable
                 }
                 throw error;
             }
+            // Which answer the headers came from: the redirect that ended the HEAD, or the final 2xx.
+            string answer = finalUrl == url ? url : $"{finalUrl} (reached from {url} by relative redirects)";
+            string inRedirect = status is >= 300 and < 400 ? $" on its HTTP {status} redirect" : "";
             if (commit is null || !ModelReference.IsCommit(commit))
-                throw new HubException($"{url} answered without a valid X-Repo-Commit header: the endpoint does not behave like the Hugging Face Hub (check HF_ENDPOINT and any proxy).") { Url = url };
+                throw new HubException($"{answer} answered without a valid X-Repo-Commit header{inRedirect}: the endpoint does not behave like the Hugging Face Hub "
+                    + "(check HF_ENDPOINT and any proxy; a redirect that is not relative must carry X-Repo-Commit itself).") { Url = url };
             string? linked = HubErrors.Header(response, "X-Linked-Etag");
             string? etag = NormalizeEtag(linked ?? HubErrors.Header(response, "ETag"));
             if (etag is null)
-                throw new HubException($"{url} answered without an ETag: cannot name the blob in the cache.") { Url = url };
+                throw new HubException($"{answer} answered without an ETag or X-Linked-Etag{inRedirect}: cannot name the blob in the cache.") { Url = url };
             long? size = long.TryParse(HubErrors.Header(response, "X-Linked-Size"), out long linkedSize) ? linkedSize : response.Content.Headers.ContentLength;
             string location = finalUrl;
             if (status is >= 300 and < 400)
@@ -174,13 +182,14 @@ public sealed partial class HubClient : IDisposable
         && uri.Port == _endpoint.Port;
 
     /// <summary>
-    /// Sends one request with retries on transient failures. Redirects are followed here, never by the handler:
-    /// the Authorization header goes only to the endpoint's host; with <paramref name="followCrossHost"/> false,
-    /// a redirect to another host is returned as is (its headers are the metadata).
+    /// Sends one request with retries on transient failures. Redirects are followed here, never by the handler,
+    /// as <paramref name="redirects"/> says; a redirect not followed is returned as is (its headers are the metadata).
+    /// The Authorization header goes only to the endpoint's host, and once a redirect has left that host it is not
+    /// sent again on that request, even back on the endpoint (as the HTTP clients of <c>huggingface_hub</c> drop it).
     /// </summary>
     /// <returns>The response (caller disposes) and the URL that produced it.</returns>
     private async Task<(HttpResponseMessage Response, string Url)> SendAsync(
-        HttpMethod method, string url, long rangeStart, bool followCrossHost, CancellationToken cancellationToken)
+        HttpMethod method, string url, long rangeStart, RedirectRule redirects, CancellationToken cancellationToken)
     {
         for (int attempt = 0; ; attempt++)
         {
@@ -188,7 +197,7 @@ public sealed partial class HubClient : IDisposable
             string finalUrl;
             try
             {
-                (response, finalUrl) = await SendFollowingRedirectsAsync(method, url, rangeStart, followCrossHost, cancellationToken).ConfigureAwait(false);
+                (response, finalUrl) = await SendFollowingRedirectsAsync(method, url, rangeStart, redirects, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
@@ -215,27 +224,34 @@ public sealed partial class HubClient : IDisposable
     }
 
     private async Task<(HttpResponseMessage, string)> SendFollowingRedirectsAsync(
-        HttpMethod method, string url, long rangeStart, bool followCrossHost, CancellationToken cancellationToken)
+        HttpMethod method, string url, long rangeStart, RedirectRule redirects, CancellationToken cancellationToken)
     {
         var current = new Uri(url);
+        bool onEndpoint = true;
         for (int hop = 0; hop <= MaxRedirects; hop++)
         {
+            onEndpoint &= IsEndpointHost(current);
             using var request = new HttpRequestMessage(method, current);
             request.Headers.TryAddWithoutValidation("User-Agent", Options.UserAgent);
             request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
             if (rangeStart > 0) request.Headers.Range = new RangeHeaderValue(rangeStart, null);
-            if (Options.Token is { Length: > 0 } token && IsEndpointHost(current))
+            if (Options.Token is { Length: > 0 } token && onEndpoint)
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(Options.Timeout);
             var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             int status = (int)response.StatusCode;
-            if (status is 301 or 302 or 303 or 307 or 308 && response.Headers.Location is { } location)
+            if (status is >= 300 and < 400 && response.Headers.Location is { } location)
             {
-                var next = new Uri(current, location);
-                bool sameHost = string.Equals(next.Authority, current.Authority, StringComparison.OrdinalIgnoreCase) && next.Scheme == current.Scheme;
-                if (!sameHost && !followCrossHost) return (response, current.AbsoluteUri);
+                Uri next;
+                if (redirects == RedirectRule.RelativeOnly)
+                {
+                    if (!HubRedirects.IsRelative(location.OriginalString)) return (response, current.AbsoluteUri);
+                    next = HubRedirects.FollowRelative(current, location.OriginalString);
+                }
+                else if (status is 301 or 302 or 303 or 307 or 308) next = new Uri(current, location);
+                else return (response, current.AbsoluteUri);
                 response.Dispose();
                 current = next;
                 continue;

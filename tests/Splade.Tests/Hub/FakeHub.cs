@@ -36,6 +36,10 @@ internal sealed class FakeRepo
 /// (<c>*.safetensors</c>) as a 302 to a second server acting as the CDN with X-Linked-Etag / X-Linked-Size, errors
 /// with X-Error-Code. Both servers listen on 127.0.0.1 only. <see cref="HubIntercept"/> / <see cref="CdnIntercept"/>
 /// may answer a request instead (fault injection).
+/// <see cref="Renames"/> makes a repository answer under its old name with a relative 307 to the new one, as the
+/// Hub does for a renamed repository; <see cref="MirrorBlobsOnSameHost"/> turns it into a self-hosted mirror that
+/// serves LFS blobs from its own <c>/cdn/{sha256}</c> path (an absolute 302 to the same host, the X-* headers on
+/// the 302 only, none on the blob answer).
 /// </summary>
 internal sealed partial class FakeHub : IDisposable
 {
@@ -52,6 +56,12 @@ internal sealed partial class FakeHub : IDisposable
 
     /// <summary>When set, gated repositories open to requests bearing this token.</summary>
     public string? GrantedToken { get; set; }
+
+    /// <summary>Old repository id → new one: requests under the old name get a relative 307 to the new name.</summary>
+    public Dictionary<string, string> Renames { get; } = new();
+
+    /// <summary>LFS files redirect to <c>{Hub}/cdn/{sha256}</c> on the Hub's own host instead of the CDN server.</summary>
+    public bool MirrorBlobsOnSameHost { get; set; }
 
     public Func<RecordedRequest, CannedResponse?>? HubIntercept { get; set; }
     public Func<RecordedRequest, CannedResponse?>? CdnIntercept { get; set; }
@@ -83,6 +93,15 @@ internal sealed partial class FakeHub : IDisposable
     private CannedResponse ServeHub(RecordedRequest r)
     {
         var segments = r.Target.Split('?')[0].Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
+        if (Renamed(r.Target) is { } moved)
+            return new CannedResponse { Status = 307, Headers = { ["Location"] = moved }, Body = Encoding.ASCII.GetBytes("Temporary Redirect. Redirecting to " + moved) };
+        // /cdn/{sha256} on the Hub's own host (mirror mode): the blob only, no Hub headers.
+        if (segments.Length == 2 && segments[0] == "cdn" && r.Method is "GET" or "HEAD")
+        {
+            byte[]? blob;
+            lock (_cdnBlobs) _cdnBlobs.TryGetValue(segments[1], out blob);
+            return blob is null ? Error(404, null, "NoSuchKey") : Ranged(r, blob);
+        }
         // /api/models/{owner}/{name}/revision/{rev}
         if (segments.Length == 6 && segments[0] == "api" && segments[1] == "models" && segments[4] == "revision" && r.Method == "GET")
         {
@@ -121,7 +140,7 @@ internal sealed partial class FakeHub : IDisposable
                     Status = 302,
                     Headers =
                     {
-                        ["Location"] = $"{Cdn.BaseUrl}/repos/{sha}?X-Signature=abc",
+                        ["Location"] = MirrorBlobsOnSameHost ? $"{Hub.BaseUrl}/cdn/{sha}" : $"{Cdn.BaseUrl}/repos/{sha}?X-Signature=abc",
                         ["X-Repo-Commit"] = commit,
                         ["X-Linked-Etag"] = $"\"{sha}\"",
                         ["X-Linked-Size"] = content.Length.ToString(),
@@ -136,6 +155,17 @@ internal sealed partial class FakeHub : IDisposable
             return ok;
         }
         return Error(404, null, "Not found");
+    }
+
+    /// <summary>The target with a renamed repository's old id replaced by the new one; null when nothing is renamed.</summary>
+    private string? Renamed(string target)
+    {
+        foreach (var (from, to) in Renames)
+        {
+            if (target.StartsWith($"/{from}/", StringComparison.Ordinal)) return $"/{to}/" + target[(from.Length + 2)..];
+            if (target.StartsWith($"/api/models/{from}/", StringComparison.Ordinal)) return $"/api/models/{to}/" + target[(from.Length + 13)..];
+        }
+        return null;
     }
 
     private CannedResponse ServeCdn(RecordedRequest r)

@@ -143,7 +143,7 @@ internal sealed class MiniHttpServer : IDisposable
 
     private static string Reason(int status) => status switch
     {
-        200 => "OK", 201 => "Created", 206 => "Partial Content", 302 => "Found", 401 => "Unauthorized", 403 => "Forbidden",
+        200 => "OK", 201 => "Created", 206 => "Partial Content", 302 => "Found", 307 => "Temporary Redirect", 401 => "Unauthorized", 403 => "Forbidden",
         404 => "Not Found", 409 => "Conflict", 416 => "Range Not Satisfiable", 500 => "Internal Server Error", _ => "Status",
     };
 
