@@ -41,16 +41,6 @@ internal static class IndexFolder
         return d is not null && d.TryGetValue(key, out var m) ? m : null;
     }
 
-    /// <summary>Creates the encoder and, for corpus-fitted ones, loads its statistics from the index folder.</summary>
-    public static ISparseTextEncoder EncoderForSearch(string indexDir, string? modelSpec, int? threads, Splade.Models.EncodePrecision precision = Splade.Models.EncodePrecision.Float32)
-    {
-        modelSpec ??= LoadModelSpec(indexDir) ?? throw new CliException($"--model is required: index '{indexDir}' does not record the model that built it.");
-        var encoder = EncoderFactory.Create(modelSpec, threads, precision);
-        if (encoder is ICorpusFittedEncoder fitted && !fitted.TryLoad(indexDir))
-            throw new CliException($"index '{indexDir}' holds no statistics for '{modelSpec}'; build it with `splade index --model {modelSpec}`.");
-        return encoder;
-    }
-
     /// <summary>Reads a BEIR-style corpus.jsonl: id and title + " " + text.</summary>
     public static IEnumerable<CorpusDocument> ReadCorpus(string path)
     {

@@ -206,6 +206,49 @@ public sealed class PgSparseIndex : ISparseIndex
     /// <summary>Runs <c>ANALYZE</c> on the table so that the planner knows its size after a bulk load.</summary>
     public void Analyze() => Execute($"ANALYZE {_table}");
 
+    /// <summary>Every stored id, streamed in no particular order.</summary>
+    public IEnumerable<string> Ids()
+    {
+        using var connection = _dataSource.OpenConnection();
+        using var command = new NpgsqlCommand($"SELECT id FROM {_table}", connection) { CommandTimeout = 0 };
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) yield return reader.GetString(0);
+    }
+
+    /// <summary>For every dimension, the number of stored documents where it is non-zero (one pass over the table).</summary>
+    public long[] DocumentFrequencies(CancellationToken cancellationToken = default)
+    {
+        var df = new long[_options.Dimension];
+        using var connection = _dataSource.OpenConnection();
+        using var command = new NpgsqlCommand($"SELECT vector FROM {_table}", connection) { CommandTimeout = 0 };
+        using var registration = cancellationToken.Register(command.Cancel);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            foreach (int j in reader.GetFieldValue<PgSparseVector>(0).Indices.Span) df[j]++;
+        return df;
+    }
+
+    /// <summary>The table's comment (<c>COMMENT ON TABLE</c>), where a caller may record how the vectors were made; null when none.</summary>
+    public string? GetComment() => Scalar($"SELECT obj_description('{_table}'::regclass, 'pg_class')") as string;
+
+    /// <summary>Sets (or, with null, removes) the table's comment.</summary>
+    public void SetComment(string? comment) =>
+        Execute($"COMMENT ON TABLE {_table} IS " + (comment is null ? "NULL" : "'" + comment.Replace("'", "''") + "'"));
+
+    /// <summary>
+    /// The comment of table <paramref name="table"/> without opening it as a store (its dimension need not be
+    /// known); null when the table or its comment does not exist.
+    /// </summary>
+    public static string? ReadComment(string urlOrConnectionString, string table)
+    {
+        new PgSparseIndexOptions { Table = table }.Validate();
+        using var connection = new NpgsqlConnection(PostgresConnectionString.Normalize(urlOrConnectionString));
+        connection.Open();
+        using var command = new NpgsqlCommand("SELECT obj_description(to_regclass($1), 'pg_class')", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = Quote(table) });
+        return command.ExecuteScalar() as string;
+    }
+
     /// <summary>The stored document with id <paramref name="id"/>, or null.</summary>
     public IndexedDocument? Get(string id)
     {

@@ -1,5 +1,4 @@
 using Splade.Evaluation;
-using Splade.Search;
 
 namespace Splade.Cli.Commands;
 
@@ -11,11 +10,12 @@ internal sealed class EvalCommand : ICommand
     public string Summary => "Evaluate retrieval (ndcg@10, mrr@10, map@100, ...) on a BEIR folder.";
 
     public string Usage => """
-        Usage: splade eval --model <folder|owner/name|bm25> --data <BEIR folder> [--index DIR] --output metrics.json
+        Usage: splade eval --model <folder|owner/name|bm25> --data <BEIR folder> [--index DIR | --backend URL] --output metrics.json
           --data     folder with corpus.jsonl, queries.jsonl and qrels/<split>.tsv
           --split    qrels split (default test)
           --index    keep the corpus in an embedded index there (reused when it already holds the corpus);
                      without it, the corpus is scored in memory by brute force
+          --backend URL  keep it in a PostgreSQL + pgvector table instead (--table NAME); same reuse, same outputs
           --csv FILE append a row to a CSV shaped like the reference evaluator's
           --run FILE write the ranked lists (top 100) as a TREC run
           --name     metric prefix
@@ -29,7 +29,7 @@ internal sealed class EvalCommand : ICommand
         string dataDir = args.Require("data");
         string output = args.Require("output");
         string split = args.Get("split") ?? "test";
-        string? indexDir = args.Get("index");
+        var location = SearchLocation.Parse(args, required: false);
         string? csv = args.Get("csv");
         string? runPath = args.Get("run");
         string name = args.Get("name") ?? "";
@@ -39,23 +39,23 @@ internal sealed class EvalCommand : ICommand
         if (!Directory.Exists(dataDir)) throw new CliException($"--data '{dataDir}' is not a folder.");
         var data = IrDataset.LoadBeir(dataDir, split);
         var encoder = EncoderFactory.Create(model, threads, precision);
-        if (encoder is ICorpusFittedEncoder fitted && !(indexDir is not null && fitted.TryLoad(indexDir)))
+        if (encoder is ICorpusFittedEncoder fitted && !location.TryLoadFitted(fitted))
         {
             fitted.Fit(data.Corpus.Select(d => d.FullText));
-            if (indexDir is not null) fitted.Save(indexDir);
+            location.SaveFitted(fitted);
         }
         var evaluator = new SparseInformationRetrievalEvaluator(data, name);
         var progress = new Progress<string>(m => context.Stderr.WriteLine(m));
         EvaluationResult result;
-        if (indexDir is null) result = evaluator.Evaluate(encoder, null, progress: progress, cancellationToken: cancellationToken);
+        if (location.IsNone) result = evaluator.Evaluate(encoder, null, progress: progress, cancellationToken: cancellationToken);
         else
         {
-            using var index = InvertedIndex.OpenOrCreate(indexDir, encoder.Dimension);
-            IndexFolder.SaveModelSpec(indexDir, model, precision);
-            bool complete = index.Count == data.Corpus.Count && data.Corpus.All(d => index.Contains(d.Id));
-            long[]? df = complete && index.Count > 0 ? index.DocumentFrequencies() : null;
-            double? corpusActive = df is null ? null : (double)df.Sum() / index.Count;
-            result = evaluator.Evaluate(encoder, index, complete, corpusActive, progress, cancellationToken, df);
+            using var backend = location.Open(encoder.Dimension, create: true);
+            backend.RecordModel(model, precision);
+            bool complete = backend.HoldsExactly(data.Corpus);
+            long[]? df = complete && backend.Index.Count > 0 ? backend.DocumentFrequencies(cancellationToken) : null;
+            double? corpusActive = df is null ? null : (double)df.Sum() / backend.Index.Count;
+            result = evaluator.Evaluate(encoder, backend.Index, complete, corpusActive, progress, cancellationToken, df);
         }
         File.WriteAllText(output, result.ToJson());
         if (csv is not null) result.AppendCsv(csv);

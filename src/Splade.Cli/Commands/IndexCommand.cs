@@ -53,6 +53,8 @@ internal sealed class IndexCommand : ICommand
                 throw new CliException("--backend postgres stores SPLADE vectors of a --corpus: give --model <folder|owner/name> and --corpus.");
             var spladeEncoder = EncoderFactory.Create(model, threads, precision);
             using var pg = Backends.OpenPostgres(backend!, table, spladeEncoder.Dimension, hnsw);
+            // Recorded as the table's comment, so that search and eval on it need no --model.
+            SearchBackend.RecordModel(pg, model, precision);
             long stored = Backends.IndexCorpus(pg, spladeEncoder, IndexFolder.ReadCorpus(corpus), batchSize, !noText, context, cancellationToken);
             if (hnsw)
             {
