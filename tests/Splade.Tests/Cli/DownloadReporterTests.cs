@@ -1,0 +1,24 @@
+using Splade.Cli;
+using Splade.Hub;
+using Xunit;
+
+namespace Splade.Tests.Cli;
+
+public class DownloadReporterTests
+{
+    [Fact]
+    public void CompletedFile_IsPrintedOnce_EvenWhenReportedRepeatedly()
+    {
+        var stderr = new StringWriter();
+        var reporter = new ModelLoading.DownloadReporter(stderr);
+        reporter.Report(new HubDownloadProgress("model.safetensors", 0, 4_100_000, 3, 10));
+        // The body copy, the end of the GET and the file's completion each report the last byte.
+        for (int i = 0; i < 3; i++) reporter.Report(new HubDownloadProgress("model.safetensors", 4_100_000, 4_100_000, 3, 10));
+        reporter.Report(new HubDownloadProgress("vocab.txt", 231_508, 231_508, 4, 10));
+
+        var lines = stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(
+            ["download [4/10] model.safetensors: 0.0/4.1 MB", "download [4/10] model.safetensors: 4.1/4.1 MB", "download [5/10] vocab.txt: 0.2/0.2 MB"],
+            lines);
+    }
+}
