@@ -22,7 +22,7 @@ public static class SparseEncoderServiceCollectionExtensions
     /// <c>splade</c> reports it; <see cref="SparseEncoder"/> and
     /// <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> of <see cref="SparseEmbedding"/> can be
     /// injected. Map the HTTP endpoints with
-    /// <see cref="SparseEncoderEndpointRouteBuilderExtensions.MapSparseEncoderEndpoints"/>.
+    /// <see cref="Microsoft.AspNetCore.Builder.SparseEncoderEndpointRouteBuilderExtensions.MapSparseEncoderEndpoints"/>.
     /// </summary>
     public static IServiceCollection AddSparseEncoder(this IServiceCollection services, IConfiguration configuration)
     {

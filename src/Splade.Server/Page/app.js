@@ -5,7 +5,7 @@
   const $ = (id) => document.getElementById(id);
   const form = $("query-form"), input = $("query"), run = $("run"), statusLine = $("status");
   const EXPANSION_BARS = 40, TOP_K = 10, EXPLAIN = 12;
-  let hasIndex = false;
+  let hasIndex = false, infoLoaded = false;
 
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -109,11 +109,23 @@
     if (!hits.length) list.append(el("li", "muted", "No document shares a token with the query."));
   }
 
+  // What the server serves (model, index size); needs the API key when the server has one.
+  async function loadInfo() {
+    const info = await call("GET", "info");
+    $("model").textContent = info.model_id + " · " + info.dimension + " dimensions";
+    hasIndex = info.index_documents !== null && info.index_documents !== undefined;
+    $("index-note").textContent = hasIndex
+      ? "Index of " + info.index_documents + " documents. Highlight: how much of a hit's score a token makes."
+      : "No index is loaded: start the server with --index DIR to search.";
+    infoLoaded = true;
+  }
+
   async function runQuery(query) {
     document.body.dataset.state = "running";
     run.disabled = true;
     setStatus("Encoding…");
     try {
+      if (!infoLoaded) await loadInfo();
       const [expansion] = await call("POST", "embed_sparse", { inputs: query, role: "query", format: "tokens" });
       renderExpansion(expansion.tokens);
       if (hasIndex) {
@@ -145,12 +157,7 @@
 
   async function start() {
     try {
-      const info = await call("GET", "info");
-      $("model").textContent = info.model_id + " · " + info.dimension + " dimensions";
-      hasIndex = info.index_documents !== null && info.index_documents !== undefined;
-      $("index-note").textContent = hasIndex
-        ? "Index of " + info.index_documents + " documents. Highlight: how much of a hit's score a token makes."
-        : "No index is loaded: start the server with --index DIR to search.";
+      await loadInfo();
     } catch (e) {
       setStatus(e.message, true);
     }
