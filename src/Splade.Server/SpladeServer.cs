@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Splade.Server.Endpoints;
+using Splade.Server.Hosting;
 using Splade.Server.Http;
 using Splade.Server.Metrics;
 
@@ -17,7 +17,10 @@ namespace Splade.Server;
 /// An HTTP server speaking Text Embeddings Inference's API for a <see cref="SparseEncoder"/>
 /// (Kestrel, minimal API): <c>/embed_sparse</c>, <c>/tokenize</c>, <c>/decode</c>, <c>/info</c>,
 /// <c>/health</c>, <c>/metrics</c>, <c>/openapi.json</c> and <c>/search</c> over an optional index.
-/// Concurrent requests are merged into forward passes by a dynamic batcher.
+/// Concurrent requests are merged into forward passes by a dynamic batcher. The endpoints are those
+/// of <see cref="SparseEncoderEndpointRouteBuilderExtensions.MapSparseEncoderEndpoints"/>; to serve
+/// them from an application of your own, use that and
+/// <see cref="SparseEncoderServiceCollectionExtensions.AddSparseEncoder(IServiceCollection, Microsoft.Extensions.Configuration.IConfiguration)"/>.
 /// </summary>
 public sealed class SpladeServer : IAsyncDisposable
 {
@@ -50,27 +53,14 @@ public sealed class SpladeServer : IAsyncDisposable
             k.AddServerHeader = false;
         });
 
-        var metrics = new ServerMetrics();
-        var state = new ServingState(encoder, options, metrics);
+        builder.Services.AddSparseEncoder(encoder, options);
         var app = builder.Build();
-        var pipeline = new RequestPipeline(options, metrics);
-        app.Use(pipeline.InvokeAsync);
-
-        app.MapPost("/embed_sparse", (HttpContext c) => EmbedSparseEndpoint.Handle(c, state));
-        // TEI serves the model's main route on "/" and on SageMaker's "/invocations" too.
-        app.MapPost("/", (HttpContext c) => EmbedSparseEndpoint.Handle(c, state));
-        app.MapPost("/invocations", (HttpContext c) => EmbedSparseEndpoint.Handle(c, state));
-        app.MapPost("/tokenize", (HttpContext c) => TokenizeEndpoints.Tokenize(c, state));
-        app.MapPost("/decode", (HttpContext c) => TokenizeEndpoints.Decode(c, state));
-        app.MapPost("/search", (HttpContext c) => SearchEndpoint.Handle(c, state));
-        app.MapGet("/info", (HttpContext c) => InfoEndpoints.Info(c, state));
-        app.MapGet("/health", (HttpContext c) => InfoEndpoints.Health(c));
-        app.MapGet("/", (HttpContext c) => InfoEndpoints.Health(c));
-        app.MapGet("/ping", (HttpContext c) => InfoEndpoints.Health(c));
-        app.MapGet("/metrics", (HttpContext c) => InfoEndpoints.Metrics(c, state));
-        app.MapGet("/openapi.json", (HttpContext c) => InfoEndpoints.OpenApi(c));
+        var runtime = app.Services.GetRequiredService<SparseEncoderRuntime>();
+        app.Use(runtime.Pipeline.InvokeAsync);
+        app.MapSparseEncoderEndpoints();
         app.MapFallback((HttpContext c) => throw new ApiException(ErrorType.Empty,
             $"no route {c.Request.Method} {c.Request.Path}; see /openapi.json", StatusCodes.Status404NotFound));
+        var state = runtime.State;
         return new SpladeServer(app, state);
     }
 

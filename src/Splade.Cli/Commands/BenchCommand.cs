@@ -78,7 +78,7 @@ internal sealed class BenchCommand : ICommand
         var oursMemory = PeakOf(() => ours(Workload.Sequences(Batch, maxLen, vocab, 5)));
         var reduced = reducedModes.Select(mode => ReducedEngine.Load(encoder.ModelPath, threads, mode, docs80, b => PeakOf(b), Batch, maxLen, vocab)).ToArray();
 
-        OnnxSpladeRunner? ort = onnxPath is null ? null : new OnnxSpladeRunner(onnxPath, threads);
+        OnnxSpladeRunner? ort = onnxPath is null ? null : OpenOnnx(onnxPath, threads);
         Action<int[][]>? theirs = ort is null ? null : b => ort.EncodePooled(b, out _);
         var oursRuns = new List<EngineRun>();
         var ortRuns = new List<EngineRun>();
@@ -212,6 +212,20 @@ internal sealed class BenchCommand : ICommand
     private static void Log(CliContext context, bool json, string line)
     {
         if (!json) context.Stderr.WriteLine(line);
+    }
+
+    /// <summary>Opens the ONNX model; the packaged tool ships without ONNX Runtime's native library, so say how to get it.</summary>
+    private static OnnxSpladeRunner OpenOnnx(string path, int threads)
+    {
+        try
+        {
+            return new OnnxSpladeRunner(path, threads);
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException)
+        {
+            throw new CliException("--onnx: the ONNX Runtime native library is not available (the `splade` .NET tool does not ship it); " +
+                $"run the bench from a clone (dotnet run --project src/Splade.Cli -c Release -- bench ...). {e.GetBaseException().Message}");
+        }
     }
 }
 

@@ -37,6 +37,7 @@ internal sealed class ServeCommand : ICommand
           --quiet                      no request log on stderr
 
         Endpoints: POST /embed_sparse /tokenize /decode /search; GET /info /health /metrics /openapi.json.
+        GET / is a search page: a query's expansion tokens and, with --index, the hits and the tokens behind each score.
         Errors are {"error", "error_type"} with TEI's status codes. Ctrl-C or SIGTERM stops
         accepting connections and finishes the requests in flight.
         """;

@@ -60,9 +60,10 @@ internal static class InfoEndpoints
         });
     }
 
-    /// <summary>200 with an empty body, like TEI's <c>/health</c> (the model is loaded before the server listens).</summary>
-    public static Task Health(HttpContext context)
+    /// <summary>200 with an empty body, like TEI's <c>/health</c>; 503 (Unhealthy) while the model warms up.</summary>
+    public static Task Health(HttpContext context, bool ready)
     {
+        if (!ready) throw new ApiException(ErrorType.Unhealthy, "the model is warming up");
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentLength = 0;
         return Task.CompletedTask;

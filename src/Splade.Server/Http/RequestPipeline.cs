@@ -14,7 +14,11 @@ namespace Splade.Server.Http;
 internal sealed class RequestPipeline(ServerOptions options, ServerMetrics metrics)
 {
     private static readonly HashSet<string> KnownPaths =
-        ["/embed_sparse", "/tokenize", "/decode", "/search", "/info", "/health", "/metrics", "/openapi.json", "/", "/invocations", "/ping"];
+        ["/embed_sparse", "/tokenize", "/decode", "/search", "/info", "/health", "/metrics", "/openapi.json", "/", "/invocations", "/ping",
+         .. Endpoints.PageEndpoints.Assets.Select(a => a.Path).Where(p => p != "/")];
+
+    /// <summary>Marks a request the pipeline already handles, so endpoints mapped beneath it do not run it twice.</summary>
+    private static readonly object ActiveKey = new();
 
     private readonly byte[]? _expectedAuth = options.ApiKey is null ? null : Encoding.UTF8.GetBytes("Bearer " + options.ApiKey);
     private readonly TextWriter? _log = options.RequestLog is null ? null : TextWriter.Synchronized(options.RequestLog);
@@ -22,10 +26,11 @@ internal sealed class RequestPipeline(ServerOptions options, ServerMetrics metri
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)
     {
         long start = Stopwatch.GetTimestamp();
+        context.Items[ActiveKey] = this;
         string path = context.Request.Path.Value ?? "/";
         try
         {
-            if (_expectedAuth is not null && !IsPublic(path) && !Authorized(context))
+            if (_expectedAuth is not null && !IsPublic(context.Request.Method, path) && !Authorized(context))
                 throw new ApiException(ErrorType.Validation, "missing or wrong API key: send `Authorization: Bearer <key>`", StatusCodes.Status401Unauthorized);
             await next(context).ConfigureAwait(false);
         }
@@ -56,8 +61,15 @@ internal sealed class RequestPipeline(ServerOptions options, ServerMetrics metri
         }
     }
 
-    /// <summary>Liveness probes stay open without a key, as TEI leaves /health outside its auth layer.</summary>
-    private static bool IsPublic(string path) => path is "/health" or "/ping";
+    /// <summary>True while <see cref="InvokeAsync"/> runs for <paramref name="context"/>.</summary>
+    public static bool IsActive(HttpContext context) => context.Items.ContainsKey(ActiveKey);
+
+    /// <summary>
+    /// Liveness probes stay open without a key, as TEI leaves /health outside its auth layer; so do
+    /// the page's static files (they hold no data: the page sends the key with its API calls).
+    /// </summary>
+    private static bool IsPublic(string method, string path) =>
+        path is "/health" or "/ping" || (HttpMethods.IsGet(method) && Endpoints.PageEndpoints.IsAsset(path));
 
     private bool Authorized(HttpContext context)
     {

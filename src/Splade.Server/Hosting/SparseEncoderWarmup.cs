@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Hosting;
+
+namespace Splade.Server.Hosting;
+
+/// <summary>At application start: loads the model (once, here, not on the first request) and warms it up.</summary>
+internal sealed class SparseEncoderWarmup(SparseEncoderRuntime runtime) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        runtime.WarmUp(cancellationToken);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
