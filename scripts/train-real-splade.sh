@@ -63,8 +63,9 @@ for c in $TRAIN_QUERIES; do
 done
 
 stamp "4. train"
-rm -rf "$OUT/model"
-"$SPLADE" train --model "$OUT/init" "${TRAIN_ARGS[@]}" --output "$OUT/model" --eval "$DATA/ir/adi" \
+MODEL="$OUT/splade-MiniLM-L6-classic-ir"
+rm -rf "$MODEL"
+"$SPLADE" train --model "$OUT/init" "${TRAIN_ARGS[@]}" --output "$MODEL" --eval "$DATA/ir/adi" \
   --epochs 1 --batch-size "$BATCH" --grad-accum 1 --lr "$LR" --warmup-ratio 0.05 --seed "$SEED" --threads "$THREADS" --log-steps 10 \
   --card-base-model "all-MiniLM-L6-v2 (sentence-transformers; F16 weights) turned into a SparseEncoder by \`splade init --max-seq-length 256 --decoder-bias -3\`" \
   --card-dataset "inverse-cloze pairs (\`splade pairs --negatives $NEGATIVES --max-pairs $PAIRS_PER_CORPUS\`) from the documents of $ALL" \
@@ -72,12 +73,12 @@ rm -rf "$OUT/model"
   --card-note "Made by scripts/train-real-splade.sh at commit $COMMIT, seed $SEED." \
   --card-note "Held out: every query and judgment of $HELD_OUT (their documents are among the unlabelled pair corpora). The evaluation below is on ADI, held out; with one epoch it selects nothing." \
   "$@"
-stamp "trained: $OUT/model"
+stamp "trained: $MODEL"
 
 if [ "${SKIP_EVAL:-0}" = 1 ]; then exit 0; fi
 stamp "5. held-out evaluation ($EVAL_COLLECTIONS)"
 SPLADE="$SPLADE" COLLECTIONS="$EVAL_COLLECTIONS" THREADS="$THREADS" SPLADE_DATA="$DATA" \
-  "$ROOT/scripts/eval-real-splade.sh" "$OUT/eval" init="$OUT/init" trained="$OUT/model" > /dev/null
+  "$ROOT/scripts/eval-real-splade.sh" "$OUT/eval" init="$OUT/init" trained="$MODEL" > /dev/null
 {
   echo
   echo "## Held-out retrieval (BM25, the untrained init, this model, and RRF with BM25)"
@@ -85,6 +86,6 @@ SPLADE="$SPLADE" COLLECTIONS="$EVAL_COLLECTIONS" THREADS="$THREADS" SPLADE_DATA=
   echo "ndcg@10, mrr@10 and recall@100 on collections none of whose queries or judgments were used in training (scripts/eval-real-splade.sh):"
   echo
   cat "$OUT/eval/table1.md"
-} >> "$OUT/model/README.md"
+} >> "$MODEL/README.md"
 cat "$OUT/eval/table1.md"
-stamp "done: model $OUT/model (card README.md), tables $OUT/eval"
+stamp "done: model $MODEL (card README.md), tables $OUT/eval"

@@ -148,9 +148,17 @@ public sealed class MineAndPairsCommandTests : IDisposable
         (code, _, stderr) = await CliRunner.RunAsync("pairs", "--corpus", Path.Combine(Adi, "corpus.jsonl"), "--output", pairs, "--negatives", "2", "--max-pairs", "8");
         Assert.True(code == 0, stderr);
         (code, _, stderr) = await CliRunner.RunAsync("train", "--model", TestData.Model("tiny-splade"), "--train", mined, "--train", pairs,
-            "--output", output, "--max-steps", "1", "--batch-size", "4", "--grad-accum", "1", "--max-seq-length", "32", "--threads", "1", "--no-dropout");
+            "--output", output, "--max-steps", "1", "--batch-size", "4", "--grad-accum", "1", "--max-seq-length", "32", "--threads", "1", "--no-dropout",
+            "--card-base-model", "tiny-splade (test fixture)", "--card-dataset", "ADI inverse-cloze pairs", "--card-dataset", "ADI mined negatives",
+            "--card-note", "seed 42, commit abc");
         Assert.True(code == 0, stderr);
         Assert.Contains("data: 178 rows of 4 columns", stderr);
         Assert.True(File.Exists(Path.Combine(output, "model.safetensors")));
+        string card = File.ReadAllText(Path.Combine(output, "README.md"));
+        Assert.Contains("- **Base model:** tiny-splade (test fixture)", card);
+        Assert.Contains("- **Training Dataset:** ADI inverse-cloze pairs", card);
+        Assert.Contains("- **Training Dataset:** ADI mined negatives", card);
+        Assert.Contains("* seed 42, commit abc", card);
+        Assert.Contains("* Columns: `query`, `positive`, `negative_1`, `negative_2`", card);
     }
 }
