@@ -10,7 +10,7 @@ internal sealed class BenchSearchCommand : ICommand
 {
     public string Name => "bench-search";
 
-    public string Summary => "Measure index build and top-k search (exhaustive, MaxScore, block-max, approximate) on synthetic SPLADE-like vectors.";
+    public string Summary => "Measure index build and top-k search (exhaustive, MaxScore, block-max, approximate) on synthetic SPLADE-like or real vectors.";
 
     public string Usage => """
         Usage: splade bench-search [--docs N[,N...]] [--queries Q] [--top-k K] [--doc-nnz 150] [--query-nnz 30]
@@ -27,6 +27,13 @@ internal sealed class BenchSearchCommand : ICommand
           cut=, heap= (defaults 4000, 16, 0.5, 48, impact, 10, 1), e.g. "lambda=2000,cut=8;lambda=4000,heap=0.9"; their
           in-memory structures are built before the timing (build time and bytes per posting printed).
           Ends with a markdown table of all sizes.
+        Real vectors instead of synthetic ones:
+          --vectors F        documents: JSON lines {"id", "indices", "values"} as `splade encode` writes them
+                             (ids: the "id" field, else the line number); --docs N[,N...] then takes the first N
+                             (default: all of them)
+          --query-vectors F  queries in the same format (required with --vectors); --queries Q takes the first Q
+                             (default: all of them)
+          --dimension D      vector dimension (default 30522)
         """;
 
     private sealed record Row(int Docs, string Algorithm, double P50, double P99, double Ratio, double Qps, string Quality, double BlocksScored);
@@ -46,7 +53,31 @@ internal sealed class BenchSearchCommand : ICommand
         double qpsSeconds = args.GetInt("qps-seconds", 0) ?? 1.5;
         string? root = args.Get("index");
         var seismic = (args.Get("seismic") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseSeismic).ToList();
+        string? vectorsPath = args.Get("vectors");
+        string? queryVectorsPath = args.Get("query-vectors");
+        int dimension = args.GetInt("dimension", 1) ?? 30522;
+        bool sizesGiven = args.Has("docs"), queriesGiven = args.Has("queries");
         args.ThrowOnUnused();
+        List<IndexedDocument>? realDocs = null;
+        List<SparseVector>? realQueries = null;
+        if (vectorsPath is not null || queryVectorsPath is not null)
+        {
+            if (vectorsPath is null || queryVectorsPath is null) throw new CliException("--vectors and --query-vectors go together.");
+            realDocs = ReadVectors(vectorsPath, dimension, context).Select(v => new IndexedDocument(v.Id, v.Vector)).ToList();
+            realQueries = ReadVectors(queryVectorsPath, dimension, context).Select(v => v.Vector).ToList();
+            if (realDocs.Count == 0) throw new CliException($"--vectors '{vectorsPath}' holds no vectors.");
+            if (realQueries.Count == 0) throw new CliException($"--query-vectors '{queryVectorsPath}' holds no vectors.");
+            var duplicate = realDocs.GroupBy(d => d.Id, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+            if (duplicate is not null) throw new CliException($"--vectors '{vectorsPath}': id '{duplicate.Key}' appears {duplicate.Count()} times.");
+            if (!sizesGiven) sizes = [realDocs.Count];
+            if (sizes.Any(n => n > realDocs.Count)) throw new CliException($"--docs: {sizes.Max()} exceeds the {realDocs.Count} vectors of '{vectorsPath}'.");
+            if (queriesGiven && queryCount > realQueries.Count) throw new CliException($"--queries: {queryCount} exceeds the {realQueries.Count} vectors of '{queryVectorsPath}'.");
+            if (!queriesGiven) queryCount = realQueries.Count;
+            realQueries = realQueries.Take(queryCount).ToList();
+            docNnz = (int)Math.Round(realDocs.Average(d => d.Vector.Count));
+            queryNnz = (int)Math.Round(realQueries.Average(q => q.Count));
+            context.Stderr.WriteLine($"vectors: {realDocs.Count} documents (mean {realDocs.Average(d => d.Vector.Count):F1} non-zeros) from {vectorsPath}, {realQueries.Count} queries (mean {realQueries.Average(q => q.Count):F1}) from {queryVectorsPath}");
+        }
         if (sizes.Any(n => n < 1)) throw new CliException("--docs: every size must be positive.");
         if (alphas.Any(a => !(a > 0f && a <= 1f))) throw new CliException("--alpha: every value must be in (0, 1].");
         if (blockSize > 256) throw new CliException("--block-size: at most 256.");
@@ -62,9 +93,18 @@ internal sealed class BenchSearchCommand : ICommand
             try
             {
                 var gen = new SyntheticSparseData(seed);
-                var queries = gen.Fork(seed + 1).Queries(queryCount, queryNnz);
+                var queries = realQueries ?? gen.Fork(seed + 1).Queries(queryCount, queryNnz);
+                Func<int, int, List<IndexedDocument>> batches = realDocs is not null
+                    ? (start, count) => realDocs.GetRange(start, count)
+                    : (start, count) =>
+                    {
+                        var batch = gen.Documents(count, docNnz, idPrefix: "d");
+                        for (int i = 0; i < batch.Count; i++) batch[i] = batch[i] with { Id = "d" + (start + i).ToString(CultureInfo.InvariantCulture) };
+                        return batch;
+                    };
                 // An index left in DIR/N by an earlier run with the same settings is reused (build not re-measured).
-                double docsPerSecond = reuse ? double.NaN : Build(dir, gen, docs, docNnz, commitEvery ?? docs, blockSize, context, cancellationToken).DocsPerSecond;
+                double docsPerSecond = reuse ? double.NaN
+                    : Build(dir, realDocs is null ? gen.Dimension : dimension, batches, docs, commitEvery ?? docs, blockSize, context, cancellationToken).DocsPerSecond;
                 using var reader = InvertedIndex.Open(dir, new InvertedIndexOptions { ReadOnly = true });
                 double bytesPerPosting = (double)reader.SegmentBytes / reader.PostingCount;
                 builds.Add((docs, docsPerSecond, bytesPerPosting, reader.SegmentBytes));
@@ -110,7 +150,9 @@ internal sealed class BenchSearchCommand : ICommand
         }
 
         w.WriteLine();
-        w.WriteLine($"Synthetic SPLADE-like data: doc nnz {docNnz}, query nnz {queryNnz}, {queryCount} queries, top-{k}, seed {seed}, block size {blockSize}; latency on 1 thread, QPS on {threads} threads.");
+        w.WriteLine(realDocs is null
+            ? $"Synthetic SPLADE-like data: doc nnz {docNnz}, query nnz {queryNnz}, {queryCount} queries, top-{k}, seed {seed}, block size {blockSize}; latency on 1 thread, QPS on {threads} threads."
+            : $"Real vectors: {vectorsPath} (mean doc nnz {docNnz}), {queryVectorsPath} ({queryCount} queries, mean nnz {queryNnz}), top-{k}, block size {blockSize}; latency on 1 thread, QPS on {threads} threads.");
         w.WriteLine();
         w.WriteLine("| docs | build docs/s | bytes/posting |");
         w.WriteLine("|---:|---:|---:|");
@@ -123,18 +165,28 @@ internal sealed class BenchSearchCommand : ICommand
         return Task.FromResult(allExact ? 0 : 1);
     }
 
-    private static (double DocsPerSecond, TimeSpan Build) Build(string dir, SyntheticSparseData gen, int docs, int docNnz, int commitEvery, int blockSize,
+    /// <summary>Reads vectors as `splade encode` writes them; a record without "id" is named by its line number.</summary>
+    private static List<(string Id, SparseVector Vector)> ReadVectors(string path, int dimension, CliContext context)
+    {
+        if (!File.Exists(path)) throw new CliException($"'{path}': file not found.");
+        using var input = new Io.InputLines(path, context);
+        return Io.VectorRecords.Read(input, dimension).Select(r => (r.Id is { } id
+            ? (id.ValueKind == System.Text.Json.JsonValueKind.String ? id.GetString()! : id.GetRawText())
+            : r.LineNumber.ToString(CultureInfo.InvariantCulture), r.Vector)).ToList();
+    }
+
+    /// <param name="batches">(start, count) → the documents start..start+count-1.</param>
+    private static (double DocsPerSecond, TimeSpan Build) Build(string dir, int dimension, Func<int, int, List<IndexedDocument>> batches, int docs, int commitEvery, int blockSize,
         CliContext context, CancellationToken cancellationToken)
     {
         var build = TimeSpan.Zero;
         var sw = new Stopwatch();
-        using var index = InvertedIndex.Create(dir, gen.Dimension, new InvertedIndexOptions { MaxSegments = 0, BlockSize = blockSize });
+        using var index = InvertedIndex.Create(dir, dimension, new InvertedIndexOptions { MaxSegments = 0, BlockSize = blockSize });
         for (int done = 0; done < docs; done += commitEvery)
         {
             cancellationToken.ThrowIfCancellationRequested();
             int count = Math.Min(commitEvery, docs - done);
-            var batch = gen.Documents(count, docNnz, idPrefix: "d");
-            for (int i = 0; i < batch.Count; i++) batch[i] = batch[i] with { Id = "d" + (done + i).ToString(CultureInfo.InvariantCulture) };
+            var batch = batches(done, count);
             sw.Restart();
             index.Upsert(batch);
             index.Commit();

@@ -35,6 +35,7 @@ internal sealed class TrainCommand : ICommand
           --log-steps N   progress line every N steps (default 1)
           --resume DIR    continue from a checkpoint (DIR/checkpoint-last or a folder holding trainer_state.json)
           --push-to-hub owner/name [--private] [--hub-branch main]   upload the final model (token: HF_TOKEN)
+          Model card (README.md): --card-base-model TEXT, --card-dataset TEXT and --card-note TEXT (both repeatable)
         Writes DIR: the final (best) model with a README.md model card, best/, checkpoint-last/, eval/.
         Progress goes to stderr; the final metrics table to stdout.
         """;
@@ -55,6 +56,9 @@ internal sealed class TrainCommand : ICommand
         bool isPrivate = args.Flag("private");
         string hubBranch = args.Get("hub-branch") ?? "main";
         int logSteps = args.GetInt("log-steps", 1) ?? 1;
+        string? cardBaseModel = args.Get("card-base-model");
+        var cardDatasets = args.GetAll("card-dataset");
+        var cardNotes = args.GetAll("card-note");
         var options = ReadOptions(args, output);
         int? maxSeqArg = options.MaxSeqLength;
         args.ThrowOnUnused();
@@ -116,7 +120,11 @@ internal sealed class TrainCommand : ICommand
                 $"trained {steps.Count} steps in {seconds:0.0} s: {steps.Average(s => s.TokensPerSecond):0} tok/s, {steps.Average(s => s.StepSeconds):0.000} s/step (mean), peak working set {steps.Max(s => s.PeakWorkingSetBytes) / 1e6:0} MB"));
 
         // The saved folder must load as an ordinary model and score what the best epoch scored.
-        var card = result.Card! with { TrainingSeconds = seconds, EvaluationDataset = inputs.EvaluationName, BaselineMetrics = baseline };
+        var card = result.Card! with
+        {
+            TrainingSeconds = seconds, EvaluationDataset = inputs.EvaluationName, BaselineMetrics = baseline,
+            BaseModel = cardBaseModel, TrainingDatasets = cardDatasets, Notes = cardNotes,
+        };
         if (evaluator is not null)
         {
             var reloaded = SparseEncoder.Load(output, new SparseEncoderOptions { Threads = threadCount });

@@ -42,6 +42,30 @@ public sealed class IrDataset
         string qrelsPath = Path.Combine(folder, "qrels", split + ".tsv");
         foreach (string p in new[] { corpusPath, queriesPath, qrelsPath })
             if (!File.Exists(p)) throw new InvalidDataException($"BEIR folder '{folder}' lacks '{p}'.");
+        return Load(corpusPath, queriesPath, qrelsPath);
+    }
+
+    /// <summary>Loads a collection from its three files: corpus and queries as BEIR JSON lines, qrels as a BEIR TSV.</summary>
+    /// <exception cref="InvalidDataException">A file is missing or a line is malformed (file and line named).</exception>
+    public static IrDataset Load(string corpusPath, string queriesPath, string qrelsPath)
+    {
+        foreach (string p in new[] { corpusPath, queriesPath, qrelsPath })
+            if (!File.Exists(p)) throw new InvalidDataException($"'{p}': file not found.");
+        var corpus = ReadCorpus(corpusPath);
+        var queries = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (line, obj) in ReadJsonLines(queriesPath))
+        {
+            string id = RequireString(obj, "_id", queriesPath, line);
+            if (!queries.TryAdd(id, OptionalString(obj, "text", queriesPath, line))) throw new InvalidDataException($"{queriesPath}:{line}: duplicate query id '{id}'.");
+        }
+        return new IrDataset(corpus, queries, TrecFiles.ReadBeirQrels(qrelsPath));
+    }
+
+    /// <summary>Reads a BEIR corpus.jsonl: <c>{"_id", "title"?, "text"?}</c>, ids unique.</summary>
+    /// <exception cref="InvalidDataException">A line is malformed or an id repeats (file and line named).</exception>
+    public static List<CorpusDocument> ReadCorpus(string corpusPath)
+    {
+        if (!File.Exists(corpusPath)) throw new InvalidDataException($"'{corpusPath}': file not found.");
         var corpus = new List<CorpusDocument>();
         var corpusIds = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (line, obj) in ReadJsonLines(corpusPath))
@@ -50,13 +74,7 @@ public sealed class IrDataset
             if (!corpusIds.Add(id)) throw new InvalidDataException($"{corpusPath}:{line}: duplicate document id '{id}'.");
             corpus.Add(new CorpusDocument(id, OptionalString(obj, "title", corpusPath, line), OptionalString(obj, "text", corpusPath, line)));
         }
-        var queries = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (line, obj) in ReadJsonLines(queriesPath))
-        {
-            string id = RequireString(obj, "_id", queriesPath, line);
-            if (!queries.TryAdd(id, OptionalString(obj, "text", queriesPath, line))) throw new InvalidDataException($"{queriesPath}:{line}: duplicate query id '{id}'.");
-        }
-        return new IrDataset(corpus, queries, TrecFiles.ReadBeirQrels(qrelsPath));
+        return corpus;
     }
 
     /// <summary>Reads a JSON-lines file, yielding (1-based line number, object); blank lines are skipped.</summary>

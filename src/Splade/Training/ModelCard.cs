@@ -26,6 +26,15 @@ public static class ModelCard
 
         /// <summary>Wall-clock training time in seconds, when known.</summary>
         public double? TrainingSeconds { get; init; }
+
+        /// <summary>What the model was trained from (e.g. the encoder a SparseEncoder was initialised from), shown in Model Details.</summary>
+        public string? BaseModel { get; init; }
+
+        /// <summary>Names or descriptions of the training data sets, shown in Model Details and above the data statistics.</summary>
+        public IReadOnlyList<string> TrainingDatasets { get; init; } = [];
+
+        /// <summary>Free-form lines (how the data was made, what was held out, commit and seed), shown under Training Details.</summary>
+        public IReadOnlyList<string> Notes { get; init; } = [];
     }
 
     private static string F(double v, string fmt = "0.####") => v.ToString(fmt, CultureInfo.InvariantCulture);
@@ -43,10 +52,13 @@ public static class ModelCard
         sb.AppendLine($"This is a SPLADE sparse encoder trained with Splade.NET. It maps sentences and paragraphs to a {c.VocabSize}-dimensional sparse vector space and can be used for semantic search and sparse retrieval.").AppendLine();
         sb.AppendLine("## Model Details").AppendLine();
         sb.AppendLine("- **Model Type:** SPLADE Sparse Encoder");
+        if (info.BaseModel is not null) sb.AppendLine($"- **Base model:** {info.BaseModel}");
         sb.AppendLine($"- **Maximum Sequence Length:** {c.MaxSeqLength} tokens");
         sb.AppendLine($"- **Output Dimensionality:** {c.VocabSize} dimensions");
         sb.AppendLine("- **Similarity Function:** Dot Product");
-        sb.AppendLine($"- **Parameters:** {info.ParameterCount:N0}").AppendLine();
+        sb.AppendLine($"- **Parameters:** {info.ParameterCount:N0}");
+        foreach (string dataset in info.TrainingDatasets) sb.AppendLine($"- **Training Dataset:** {dataset}");
+        sb.AppendLine();
         sb.AppendLine("### Full Model Architecture").AppendLine().AppendLine("```");
         sb.AppendLine("SparseEncoder(");
         sb.AppendLine($"  (0): MLMTransformer({{'max_seq_length': {c.MaxSeqLength}, 'do_lower_case': False, 'architecture': 'BertForMaskedLM'}})");
@@ -83,7 +95,10 @@ public static class ModelCard
             sb.AppendLine();
         }
 
-        sb.AppendLine("## Training Details").AppendLine().AppendLine("### Training Dataset").AppendLine();
+        sb.AppendLine("## Training Details").AppendLine();
+        foreach (string note in info.Notes) sb.AppendLine($"* {note}");
+        if (info.Notes.Count > 0) sb.AppendLine();
+        sb.AppendLine("### Training Dataset").AppendLine();
         var d = info.Data;
         sb.AppendLine($"* Size: {d.Rows:N0} training samples");
         sb.AppendLine($"* Columns: {string.Join(", ", d.Columns.Select(x => $"`{x}`"))}");

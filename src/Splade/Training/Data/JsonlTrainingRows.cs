@@ -31,6 +31,36 @@ public static class JsonlTrainingRows
         return rows;
     }
 
+    /// <summary>
+    /// Writes rows as JSON lines <c>{"query", "positive", "negative_1", …, "negative_n"}</c> (the columns of the
+    /// SPLADE-BERT-Mini card's data; no negatives: query and positive only), through a temporary file so that an
+    /// interrupted run leaves no partial output. Every row must have the same number of negatives.
+    /// </summary>
+    public static void Write(string path, IReadOnlyList<TrainingRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        if (rows.Count > 0 && rows.Any(r => r.Negatives.Count != rows[0].Negatives.Count))
+            throw new ArgumentException("rows have different numbers of negatives; every row needs the same columns.", nameof(rows));
+        string tmp = path + ".tmp";
+        using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        {
+            var options = new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+            foreach (var row in rows)
+            {
+                using (var w = new Utf8JsonWriter(stream, options))
+                {
+                    w.WriteStartObject();
+                    w.WriteString("query", row.Query);
+                    w.WriteString("positive", row.Positive);
+                    for (int i = 0; i < row.Negatives.Count; i++) w.WriteString($"negative_{i + 1}", row.Negatives[i]);
+                    w.WriteEndObject();
+                }
+                stream.WriteByte((byte)'\n');
+            }
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
+
     /// <summary>Parses one JSON object.</summary>
     public static TrainingRow Parse(string json)
     {
