@@ -131,7 +131,7 @@ public sealed partial class InvertedIndex : ISparseIndex
     {
         options ??= new InvertedIndexOptions();
         if (!Manifest.Exists(directory)) throw IndexCorruption.Create(Path.Combine(directory, Manifest.FileName), "missing", $"'{directory}' is not an index: '{Manifest.FileName}' is missing.");
-        if (options.ReadOnly) return new InvertedIndex(directory, options, null);
+        if (options.ReadOnly) return OpenReader(directory, options);
         var lockFile = AcquireLock(directory);
         try
         {
@@ -144,6 +144,41 @@ public sealed partial class InvertedIndex : ISparseIndex
             lockFile.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Opens without the write lock, beside a writer in another process: a commit or merge that replaced
+    /// the manifest and removed the previous segments between reading the manifest and mapping them
+    /// is seen as a changed generation, and the open is repeated on the new commit.
+    /// </summary>
+    private static InvertedIndex OpenReader(string directory, InvertedIndexOptions options)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new InvertedIndex(directory, options, null);
+            }
+            catch (InvalidDataException e) when (attempt < 20 && IndexCorruption.CheckOf(e) is "missing" or "size" or "crc" && ManifestChangedSince(directory, e))
+            {
+                Thread.Sleep(1 + attempt);
+            }
+        }
+    }
+
+    /// <summary>True when the manifest now names a different commit than the one whose file failed (a concurrent writer moved on).</summary>
+    private static bool ManifestChangedSince(string directory, InvalidDataException e)
+    {
+        string? file = IndexCorruption.FileOf(e);
+        if (file is null || Path.GetFileName(file) == Manifest.FileName) return false;
+        try
+        {
+            var now = Manifest.Read(directory);
+            string name = Path.GetFileName(file);
+            return !now.Segments.Any(s => s.File == name || s.DeletesFile == name);
+        }
+        catch (InvalidDataException) { return false; }
+        catch (IOException) { return false; }
     }
 
     /// <summary>Opens the index in <paramref name="directory"/>, creating it when absent.</summary>
