@@ -177,7 +177,7 @@ internal sealed class EncodeCommand : ICommand
         catch (IOException e) when (!reading && outputPath is not null and not "-")
         {
             // A full disk (or another write error): the complete lines stay usable; --resume continues after them.
-            bool full = (e.HResult & 0xFFFF) is 28 or 122 or 112 or 39;
+            bool full = Splade.Search.IndexWriteException.IsDiskFull(e);
             // Close now, swallowing the same error again, so that leaving the using scope cannot replace this message.
             try { output.Dispose(); } catch (Exception x) when (x is IOException or ObjectDisposedException) { }
             throw new CliException($"could not write '{outputPath}' ({(full ? "the disk is full" : "an I/O error")}: {e.Message}). " +

@@ -68,7 +68,7 @@ public sealed class ConcurrentAccessTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Readers_beside_a_writer_process_see_whole_commits()
+    public async Task Readers_beside_a_writer_process_see_whole_commits()
     {
         if (!File.Exists(Cli)) { output.WriteLine($"SKIPPED: {Cli} not built beside the tests"); return; }
         const int Count = 3000, CommitEvery = 60;   // 50 commits: automatic merges at 16 segments
@@ -104,8 +104,8 @@ public sealed class ConcurrentAccessTests(ITestOutputHelper output)
             }
         }
         var readers = new[] { Task.Run(() => Read(0)), Task.Run(() => Read(1)) };
-        Task.WaitAll(readers);
-        p.WaitForExit();
+        await Task.WhenAll(readers);
+        await p.WaitForExitAsync();
         Assert.True(p.ExitCode == 0, p.StandardError.ReadToEnd());
         output.WriteLine($"{opens} opens, {searched} checked against brute force, {seenCounts.Count} distinct commits seen");
         Assert.Empty(failures);
@@ -116,7 +116,7 @@ public sealed class ConcurrentAccessTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Readers_see_one_whole_commit_while_a_writer_replaces_and_deletes_and_merges()
+    public async Task Readers_see_one_whole_commit_while_a_writer_replaces_and_deletes_and_merges()
     {
         using var dir = new TempDirectory();
         var data = new SyntheticSparseData(3, Dimension);
@@ -154,12 +154,12 @@ public sealed class ConcurrentAccessTests(ITestOutputHelper output)
                 var merge = writer.MergeInBackground();
                 var before = writer.Search(query, 5);
                 Assert.All(before, h => Assert.StartsWith($"r{r}_", h.Id));
-                merge.Wait();
+                await merge;
                 SearchAssert.Identical(before, writer.Search(query, 5), "after the merge");
             }
         }
         done.Cancel();
-        Task.WaitAll(readers);
+        await Task.WhenAll(readers);
         output.WriteLine($"{reads} reader opens during {Rounds} commits");
         Assert.Empty(failures);
         Assert.True(reads > 0);

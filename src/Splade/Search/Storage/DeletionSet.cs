@@ -63,8 +63,15 @@ internal sealed class DeletionSet
 
     public static DeletionSet Read(string path, int expectedDocCount, uint? expectedCrc)
     {
-        if (!File.Exists(path)) throw IndexCorruption.Create(path, "missing", $"Deletion file '{path}' is missing.");
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception x) when (x is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw IndexCorruption.Create(path, "missing", $"Deletion file '{path}' is missing.", x);
+        }
         int words = (expectedDocCount + 63) / 64;
         if (bytes.Length != 16 + 8 * words + 8)
             throw IndexCorruption.Create(path, "size", $"Deletion file '{path}' is truncated or not a deletion file ({bytes.Length} bytes, expected {16 + 8 * words + 8}).");

@@ -210,7 +210,16 @@ internal sealed unsafe class Segment : IDisposable
         long length = info.Length;
         if (length < SegmentFormat.HeaderBytes + SegmentFormat.FooterBytes)
             throw IndexCorruption.Create(path, "size", $"Index segment '{path}' is truncated ({length} bytes).");
-        var file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        MemoryMappedFile file;
+        try
+        {
+            file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // Removed since the check above (a writer's merge, seen by a reader opening beside it).
+            throw IndexCorruption.Create(path, "missing", $"Index segment '{path}' is missing.", e);
+        }
         MemoryMappedViewAccessor? view = null;
         bool ok = false, acquired = false;
         try

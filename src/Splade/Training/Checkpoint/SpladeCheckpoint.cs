@@ -136,8 +136,8 @@ public static class SpladeCheckpoint
         catch (IOException e)
         {
             try { Directory.Delete(partial, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            bool full_ = (e.HResult & 0xFFFF) is 28 or 122 or 112 or 39;
-            throw new IOException($"Could not write checkpoint '{full}' ({(full_ ? "the disk is full" : "an I/O error")}: {e.Message}). " +
+            bool diskFull = Splade.Search.IndexWriteException.IsDiskFull(e);
+            throw new IOException($"Could not write checkpoint '{full}' ({(diskFull ? "the disk is full" : "an I/O error")}: {e.Message}). " +
                 (Directory.Exists(full) ? $"The previous checkpoint in '{full}' is unchanged and training can resume from it." : "No earlier checkpoint existed there.") +
                 " Free space and run again.", e) { HResult = e.HResult };
         }
