@@ -48,7 +48,7 @@ public sealed class ServerShutdownTests
     [Fact]
     public async Task Requests_still_queued_near_the_timeout_get_a_clean_503_and_the_server_exits_in_time()
     {
-        var timeout = TimeSpan.FromSeconds(2);
+        var timeout = TimeSpan.FromSeconds(4);
         var (h, first, queued, gate) = await QueueBehindABlockedPassAsync(timeout);
         var clock = Stopwatch.StartNew();
         var stopping = h.Server.StopAsync();
@@ -59,8 +59,10 @@ public sealed class ServerShutdownTests
             await ServerHarness.AssertError(late, 503, "Unhealthy");
         }
         catch (HttpRequestException) { /* listener already closed */ }
-        // The pass holding the batcher ends after the queue was failed (1.5 s), before the timeout.
-        await Task.Delay(TimeSpan.FromSeconds(1.7) - clock.Elapsed is { Ticks: > 0 } wait ? wait : TimeSpan.Zero);
+        // The queue is failed one second before the timeout, while the pass holding the batcher still runs;
+        // that pass then ends, before the timeout.
+        await Task.WhenAll(queued).WaitAsync(timeout + TimeSpan.FromSeconds(5));
+        Assert.True(clock.Elapsed >= timeout - TimeSpan.FromSeconds(1.2), $"the queue was failed after {clock.Elapsed}, before the drain deadline");
         gate.Set();
         Assert.Equal(200, (int)(await first).StatusCode);
         foreach (var q in queued)
