@@ -67,6 +67,14 @@ internal sealed class CommandArgs
         return _options.TryGetValue(name, out var v) ? v[^1] : null;
     }
 
+    /// <summary>An option that may be given bare (<c>--name</c>) or with a value (<c>--name VALUE</c>): whether it was given, and its value.</summary>
+    public bool FlagOrValue(string name, out string? value)
+    {
+        _used.Add(name);
+        value = _options.TryGetValue(name, out var v) ? v[^1] : null;
+        return value is not null || _flags.Contains(name);
+    }
+
     public IReadOnlyList<string> GetAll(string name)
     {
         _used.Add(name);

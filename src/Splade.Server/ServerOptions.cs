@@ -51,8 +51,29 @@ public sealed record ServerOptions
     /// <summary>One line per request (method, path, status, milliseconds); null: no request log.</summary>
     public TextWriter? RequestLog { get; init; }
 
-    /// <summary>How long shutdown waits for requests in flight.</summary>
+    /// <summary>
+    /// How long shutdown waits for requests in flight. Requests still queued for the model shortly before
+    /// it ends (at <see cref="ShutdownTimeout"/> minus a quarter, at most one second) are answered 503.
+    /// </summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Longest time to receive a request's headers (Kestrel's RequestHeadersTimeout); slower clients get 408.</summary>
+    public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a connection may stay open with no request (also a fresh one that sends nothing) before it is closed.</summary>
+    public TimeSpan KeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(130);
+
+    /// <summary>
+    /// Slowest accepted request body, in bytes per second averaged after <see cref="MinRequestBodyGracePeriod"/>
+    /// (Kestrel's MinRequestBodyDataRate); a client trickling its body slower gets 408. 0 disables the check.
+    /// </summary>
+    public double MinRequestBodyDataRate { get; init; } = 240;
+
+    /// <summary>Time a body may start slowly before <see cref="MinRequestBodyDataRate"/> applies (more than one second).</summary>
+    public TimeSpan MinRequestBodyGracePeriod { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Most open connections (idle ones included); null: no limit. Connections above it are refused at once.</summary>
+    public long? MaxConnections { get; init; }
 
     /// <summary>Test hook: runs on the batcher thread before every forward pass.</summary>
     internal Action? BeforeForward { get; init; }
@@ -68,5 +89,11 @@ public sealed record ServerOptions
         if (MaxConcurrentRequests < 1) throw new ArgumentOutOfRangeException(nameof(MaxConcurrentRequests), MaxConcurrentRequests, "Must be at least 1.");
         if (MaxInputLength is < 2) throw new ArgumentOutOfRangeException(nameof(MaxInputLength), MaxInputLength, "Must be at least 2 ([CLS] and [SEP]).");
         if (PayloadLimit < 1) throw new ArgumentOutOfRangeException(nameof(PayloadLimit), PayloadLimit, "Must be at least 1.");
+        if (ShutdownTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(ShutdownTimeout), ShutdownTimeout, "Must be positive.");
+        if (RequestHeadersTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(RequestHeadersTimeout), RequestHeadersTimeout, "Must be positive.");
+        if (KeepAliveTimeout <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(KeepAliveTimeout), KeepAliveTimeout, "Must be positive.");
+        if (!(MinRequestBodyDataRate >= 0) || double.IsInfinity(MinRequestBodyDataRate)) throw new ArgumentOutOfRangeException(nameof(MinRequestBodyDataRate), MinRequestBodyDataRate, "Must be 0 (off) or a positive number of bytes per second.");
+        if (MinRequestBodyGracePeriod <= TimeSpan.FromSeconds(1)) throw new ArgumentOutOfRangeException(nameof(MinRequestBodyGracePeriod), MinRequestBodyGracePeriod, "Must be more than one second (Kestrel checks rates once a second).");
+        if (MaxConnections is < 1) throw new ArgumentOutOfRangeException(nameof(MaxConnections), MaxConnections, "Must be at least 1.");
     }
 }

@@ -27,6 +27,9 @@ internal sealed class ServingState
     public InputPreparer Inputs { get; }
     public DynamicBatcher Batcher { get; }
 
+    /// <summary>Whether shutdown has begun.</summary>
+    public ServerLifecycle Lifecycle { get; } = new();
+
     /// <summary>Serializes searches: an index is not required to be safe for concurrent readers.</summary>
     public object IndexLock { get; } = new();
 
@@ -53,4 +56,13 @@ internal sealed class ServingState
             state.Metrics.ExitModel();
         }
     }
+}
+
+/// <summary>Shutdown state shared by the server and its request middleware.</summary>
+internal sealed class ServerLifecycle
+{
+    private volatile bool _stopping;
+
+    /// <summary>Set when shutdown begins: new requests are answered 503.</summary>
+    public bool Stopping { get => _stopping; set => _stopping = value; }
 }

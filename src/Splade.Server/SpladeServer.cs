@@ -50,6 +50,12 @@ public sealed class SpladeServer : IAsyncDisposable
         {
             k.Listen(options.Host, options.Port);
             k.Limits.MaxRequestBodySize = options.PayloadLimit;
+            k.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
+            k.Limits.KeepAliveTimeout = options.KeepAliveTimeout;
+            k.Limits.MinRequestBodyDataRate = options.MinRequestBodyDataRate > 0
+                ? new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(options.MinRequestBodyDataRate, options.MinRequestBodyGracePeriod)
+                : null;
+            k.Limits.MaxConcurrentConnections = options.MaxConnections;
             k.AddServerHeader = false;
         });
 
@@ -114,8 +120,18 @@ public sealed class SpladeServer : IAsyncDisposable
     {
         if (_stopped) return;
         _stopped = true;
+        // From now on new requests get 503; shortly before the timeout, requests still queued for the
+        // model get 503 too, so every accepted request is answered before Kestrel drops what is left.
+        _state.Lifecycle.Stopping = true;
+        var timeout = _state.Options.ShutdownTimeout;
+        var margin = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(1).Ticks, timeout.Ticks / 4));
+        using var drain = new CancellationTokenSource(timeout - margin);
+        using var registration = drain.Token.Register(() => _state.Batcher.FailQueued("the server is shutting down"));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         await _app.StopAsync(cancellationToken).ConfigureAwait(false);
-        _state.Batcher.Dispose();
+        _state.Batcher.FailQueued("the server is shutting down");
+        var left = timeout - clock.Elapsed;
+        _state.Batcher.Dispose(left > TimeSpan.Zero ? left : TimeSpan.Zero);
     }
 
     public async ValueTask DisposeAsync()

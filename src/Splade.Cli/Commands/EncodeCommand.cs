@@ -112,7 +112,8 @@ internal sealed class EncodeCommand : ICommand
         }
         else output = OutputStream.Open(outputPath, context);
         await using var outputScope = output;
-        await using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        // Disposed on success only: after a failed write, disposing would flush into the broken stream again.
+        var writer = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         Func<int, string> idToToken = encoder.Tokenizer.IdToToken;
 
         var clock = Stopwatch.StartNew();
@@ -120,50 +121,68 @@ internal sealed class EncodeCommand : ICommand
         var lastReport = TimeSpan.Zero;
         var chunk = new List<TextRecord>(ChunkSize);
         using var records = Select(TextRecords.Read(input, inputFormat == "json"), shard, skip, lastDoneId, outputPath).GetEnumerator();
-        while (true)
+        bool reading = false;
+        long flushed = 0;
+        try
         {
-            chunk.Clear();
-            CliException? inputError = null;
-            try
+            while (true)
             {
-                while (chunk.Count < ChunkSize && records.MoveNext()) chunk.Add(records.Current);
-            }
-            catch (CliException e)
-            {
-                // Everything before the bad line is still encoded and written.
-                inputError = e;
-            }
-            if (chunk.Count == 0 && inputError is null) break;
-            var vectors = encoder.Encode(chunk.Select(r => r.Text).ToArray(), options, cancellationToken);
-            for (int i = 0; i < chunk.Count; i++)
-            {
-                writer.WriteStartObject();
-                if (chunk[i].Id is { } id)
+                chunk.Clear();
+                CliException? inputError = null;
+                reading = true;
+                try
                 {
-                    writer.WritePropertyName("id");
-                    id.WriteTo(writer);
+                    while (chunk.Count < ChunkSize && records.MoveNext()) chunk.Add(records.Current);
                 }
-                SparseFormats.WriteFields(writer, vectors[i], format, idToToken);
-                writer.WriteEndObject();
-                await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
-                writer.Reset();
-                output.WriteByte((byte)'\n');
-            }
-            done += chunk.Count;
-            // Each finished chunk reaches the file, so an interrupted run loses at most one chunk of work.
-            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-            if (inputError is not null)
-            {
+                catch (CliException e)
+                {
+                    // Everything before the bad line is still encoded and written.
+                    inputError = e;
+                }
+                reading = false;
+                if (chunk.Count == 0 && inputError is null) break;
+                var vectors = encoder.Encode(chunk.Select(r => r.Text).ToArray(), options, cancellationToken);
+                for (int i = 0; i < chunk.Count; i++)
+                {
+                    writer.WriteStartObject();
+                    if (chunk[i].Id is { } id)
+                    {
+                        writer.WritePropertyName("id");
+                        id.WriteTo(writer);
+                    }
+                    SparseFormats.WriteFields(writer, vectors[i], format, idToToken);
+                    writer.WriteEndObject();
+                    await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    writer.Reset();
+                    output.WriteByte((byte)'\n');
+                }
+                done += chunk.Count;
+                // Each finished chunk reaches the file, so an interrupted run loses at most one chunk of work.
                 await output.FlushAsync(cancellationToken).ConfigureAwait(false);
-                throw inputError;
+                flushed = done;
+                if (inputError is not null)
+                {
+                    await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    throw inputError;
+                }
+                if (clock.Elapsed - lastReport > TimeSpan.FromSeconds(2))
+                {
+                    lastReport = clock.Elapsed;
+                    context.Stderr.WriteLine($"encoded {done} texts ({done / clock.Elapsed.TotalSeconds:F1} texts/s)");
+                }
             }
-            if (clock.Elapsed - lastReport > TimeSpan.FromSeconds(2))
-            {
-                lastReport = clock.Elapsed;
-                context.Stderr.WriteLine($"encoded {done} texts ({done / clock.Elapsed.TotalSeconds:F1} texts/s)");
-            }
+            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+            writer.Dispose();
         }
-        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        catch (IOException e) when (!reading && outputPath is not null and not "-")
+        {
+            // A full disk (or another write error): the complete lines stay usable; --resume continues after them.
+            bool full = Splade.Search.IndexWriteException.IsDiskFull(e);
+            // Close now, swallowing the same error again, so that leaving the using scope cannot replace this message.
+            try { output.Dispose(); } catch (Exception x) when (x is IOException or ObjectDisposedException) { }
+            throw new CliException($"could not write '{outputPath}' ({(full ? "the disk is full" : "an I/O error")}: {e.Message}). " +
+                $"At least {skip + flushed} complete records are in it (a torn last line is cut off on resume); free space and rerun with --resume to continue.", exitCode: 1);
+        }
         if (clock.Elapsed > TimeSpan.FromSeconds(2))
             context.Stderr.WriteLine($"encoded {done} texts in {clock.Elapsed.TotalSeconds:F1} s ({done / clock.Elapsed.TotalSeconds:F1} texts/s)");
         return 0;

@@ -25,10 +25,21 @@ internal sealed class IndexCommand : ICommand
           --table NAME    PostgreSQL table (default splade_documents)
           --hnsw          PostgreSQL: prune documents to pgvector's 1000 non-zeros and build an HNSW index
         Progress goes to stderr.
+               splade index --check DIR     verify every file (sizes, headers, CRC-32C, structure); exit 1 on damage
+               splade index --repair DIR    drop damaged segments, keep the rest; says what was lost (ids in DIR/damaged-gN/lost-ids.txt)
         """;
 
     public Task<int> RunAsync(CommandArgs args, CliContext context, CancellationToken cancellationToken)
     {
+        string? checkDir = args.Get("check");
+        bool repair = args.FlagOrValue("repair", out string? repairDir);
+        if (repair || checkDir is not null)
+        {
+            args.ThrowOnUnused();
+            string dir = repairDir ?? checkDir ?? throw new CliException("--repair needs the index folder: splade index --repair DIR.");
+            if (repairDir is not null && checkDir is not null && repairDir != checkDir) throw new CliException("--check and --repair name different folders.");
+            return Task.FromResult(repair ? IndexCheckCommand.Repair(dir, context) : IndexCheckCommand.Check(dir, context));
+        }
         string? backend = args.Get("backend");
         bool postgres = Backends.IsPostgres(backend);
         if (backend is not null && !postgres) throw new CliException($"--backend: expected a postgres:// URL or an Npgsql connection string, got '{backend}'.");

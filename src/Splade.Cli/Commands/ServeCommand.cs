@@ -35,6 +35,12 @@ internal sealed class ServeCommand : ICommand
           --threads N                  compute threads (default: all cores)
           --precision P                fp32 (default, exact), int8-decoder or int8 (faster approximations)
           --quiet                      no request log on stderr
+          --shutdown-timeout S         seconds shutdown waits for requests in flight (default 30); those
+                                       still queued shortly before it are answered 503
+          --request-headers-timeout S  seconds to receive a request's headers (default 30; slower: 408)
+          --keep-alive-timeout S       seconds an idle connection stays open (default 130)
+          --min-body-rate B            slowest accepted body in bytes/s after a 5 s grace (default 240; slower: 408; 0 off)
+          --max-connections N          most open connections (default: no limit)
 
         Endpoints: POST /embed_sparse /tokenize /decode /search; GET /info /health /metrics /openapi.json.
         GET / is a search page: a query's expansion tokens and, with --index, the hits and the tokens behind each score.
@@ -65,6 +71,11 @@ internal sealed class ServeCommand : ICommand
             PayloadLimit = args.GetInt("payload-limit", min: 1) ?? 2_000_000,
             AutoTruncate = args.Flag("auto-truncate"),
             RequestLog = args.Flag("quiet") ? null : context.Stderr,
+            ShutdownTimeout = Seconds(args, "shutdown-timeout", 30),
+            RequestHeadersTimeout = Seconds(args, "request-headers-timeout", 30),
+            KeepAliveTimeout = Seconds(args, "keep-alive-timeout", 130),
+            MinRequestBodyDataRate = args.GetDouble("min-body-rate") is double rate ? (rate >= 0 ? rate : throw new CliException("--min-body-rate must be 0 or more.")) : 240,
+            MaxConnections = args.GetInt("max-connections", min: 1),
         };
         _ = args.Has("threads");
         _ = args.Has("precision");
@@ -89,6 +100,13 @@ internal sealed class ServeCommand : ICommand
             index?.Dispose();
         }
         return 0;
+    }
+
+    private static TimeSpan Seconds(CommandArgs args, string name, double fallback)
+    {
+        double s = args.GetDouble(name) ?? fallback;
+        if (s <= 0) throw new CliException($"--{name} must be a positive number of seconds.");
+        return TimeSpan.FromSeconds(s);
     }
 
     private static IPAddress ParseHost(string host)

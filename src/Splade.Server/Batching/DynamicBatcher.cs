@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
+using Splade.Server.Http;
 using Splade.Server.Metrics;
 using Splade.Sparse;
 
@@ -21,6 +23,7 @@ internal sealed class DynamicBatcher : IDisposable
 
     private readonly Channel<Job> _channel = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
     private readonly List<Item> _pending = new();
+    private readonly ConcurrentDictionary<Job, byte> _outstanding = new();
     private readonly ForwardFunc _forward;
     private readonly int _maxBatchTokens;
     private readonly int _maxBatchSequences;
@@ -49,14 +52,36 @@ internal sealed class DynamicBatcher : IDisposable
         if (sequences.Length == 0) return [];
         var job = new Job(sequences, route);
         Interlocked.Add(ref _queuedSequences, sequences.Length);
+        _outstanding[job] = 0;
         if (!_channel.Writer.TryWrite(job))
         {
+            _outstanding.TryRemove(job, out _);
             Interlocked.Add(ref _queuedSequences, -sequences.Length);
-            throw new ObjectDisposedException(nameof(DynamicBatcher), "The server is shutting down.");
+            throw ShuttingDown("the server is shutting down");
         }
         // A request whose client went away is dropped from the queue before its pass runs.
         using var registration = cancellationToken.Register(() => job.Completion.TrySetCanceled(cancellationToken));
-        return await job.Completion.Task.ConfigureAwait(false);
+        try
+        {
+            return await job.Completion.Task.ConfigureAwait(false);
+        }
+        finally
+        {
+            _outstanding.TryRemove(job, out _);
+        }
+    }
+
+    private static ApiException ShuttingDown(string why) => new(ErrorType.Unhealthy, why);
+
+    /// <summary>
+    /// Answers every request still waiting for the model (not part of the pass now running) with a
+    /// 503 error: called shortly before the shutdown timeout, so they get a clean answer rather than a
+    /// dropped connection. Thread-safe; the batcher drops the failed jobs' sequences before its next pass.
+    /// </summary>
+    public void FailQueued(string why)
+    {
+        foreach (var job in _outstanding.Keys)
+            if (Volatile.Read(ref job.InPass) == 0) job.Fail(ShuttingDown(why));
     }
 
     private void Run()
@@ -101,6 +126,7 @@ internal sealed class DynamicBatcher : IDisposable
         for (int i = 0; i < batch.Count; i++) sequences[i] = batch[i].Job.Sequences[batch[i].Index];
         var clock = Stopwatch.StartNew();
         SparseVector[] vectors;
+        foreach (var it in batch) Interlocked.Increment(ref it.Job.InPass);
         try
         {
             _beforeForward?.Invoke();
@@ -111,15 +137,22 @@ internal sealed class DynamicBatcher : IDisposable
             foreach (var it in batch) it.Job.Fail(e);
             return;
         }
+        finally
+        {
+            foreach (var it in batch) Interlocked.Decrement(ref it.Job.InPass);
+        }
         _metrics.BatchRun(batch.Count, tokens, clock.Elapsed.TotalSeconds);
         for (int i = 0; i < batch.Count; i++) batch[i].Job.Deliver(batch[i].Index, vectors[i]);
     }
 
     /// <summary>Stops taking requests; requests already queued are still served, then the thread ends.</summary>
-    public void Dispose()
+    public void Dispose() => Dispose(TimeSpan.FromSeconds(30));
+
+    /// <summary>As <see cref="Dispose()"/>, waiting at most <paramref name="wait"/> for the thread.</summary>
+    public void Dispose(TimeSpan wait)
     {
         _channel.Writer.TryComplete();
-        _thread.Join(TimeSpan.FromSeconds(30));
+        _thread.Join(wait);
     }
 
     private readonly record struct Item(Job Job, int Index);
@@ -137,6 +170,9 @@ internal sealed class DynamicBatcher : IDisposable
             _remaining = sequences.Length;
             Completion = new TaskCompletionSource<SparseVector[]>(TaskCreationOptions.RunContinuationsAsynchronously);
         }
+
+        /// <summary>Sequences of this job in the forward pass now running (set by the batcher thread).</summary>
+        public int InPass;
 
         public int[][] Sequences { get; }
         public string Route { get; }

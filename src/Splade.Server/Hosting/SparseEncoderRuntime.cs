@@ -21,7 +21,7 @@ internal sealed class SparseEncoderRuntime : IDisposable
         options.Validate();
         var metrics = new ServerMetrics();
         State = new ServingState(encoder, options, metrics);
-        Pipeline = new RequestPipeline(options, metrics);
+        Pipeline = new RequestPipeline(options, metrics, State.Lifecycle);
         WarmUpEnabled = warmUp;
         _ownsIndex = ownsIndex;
     }

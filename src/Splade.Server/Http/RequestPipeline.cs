@@ -11,7 +11,7 @@ namespace Splade.Server.Http;
 /// The middleware in front of every endpoint: error mapping (the only place exceptions become
 /// status codes), the API key check, the request log line and the request metrics.
 /// </summary>
-internal sealed class RequestPipeline(ServerOptions options, ServerMetrics metrics)
+internal sealed class RequestPipeline(ServerOptions options, ServerMetrics metrics, ServerLifecycle lifecycle)
 {
     private static readonly HashSet<string> KnownPaths =
         ["/embed_sparse", "/tokenize", "/decode", "/search", "/info", "/health", "/metrics", "/openapi.json", "/", "/invocations", "/ping",
@@ -28,8 +28,14 @@ internal sealed class RequestPipeline(ServerOptions options, ServerMetrics metri
         long start = Stopwatch.GetTimestamp();
         context.Items[ActiveKey] = this;
         string path = context.Request.Path.Value ?? "/";
+        bool aborted = false;
         try
         {
+            if (lifecycle.Stopping && path != "/metrics")
+            {
+                context.Response.Headers.Connection = "close";
+                throw new ApiException(ErrorType.Unhealthy, "the server is shutting down");
+            }
             if (_expectedAuth is not null && !IsPublic(context.Request.Method, path) && !Authorized(context))
                 throw new ApiException(ErrorType.Validation, "missing or wrong API key: send `Authorization: Bearer <key>`", StatusCodes.Status401Unauthorized);
             await next(context).ConfigureAwait(false);
@@ -43,10 +49,16 @@ internal sealed class RequestPipeline(ServerOptions options, ServerMetrics metri
             var type = e.StatusCode == StatusCodes.Status413PayloadTooLarge ? ErrorType.Validation : ErrorType.Empty;
             await ApiErrors.WriteAsync(context, e.StatusCode, type, e.Message).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (Exception) when (context.RequestAborted.IsCancellationRequested)
         {
-            // The client went away; nothing can be sent. 499 is nginx's code for this case.
-            context.Response.StatusCode = 499;
+            // The client went away (mid-request or mid-response); nothing can be sent. 499 is nginx's code for this case.
+            if (!context.Response.HasStarted) context.Response.StatusCode = 499;
+            aborted = true;
+        }
+        catch (IOException) when (context.Response.HasStarted)
+        {
+            // The connection broke while the answer was being written: the client is gone.
+            aborted = true;
         }
         catch (Exception e)
         {
@@ -55,7 +67,7 @@ internal sealed class RequestPipeline(ServerOptions options, ServerMetrics metri
         finally
         {
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            int status = context.Response.StatusCode;
+            int status = aborted ? 499 : context.Response.StatusCode;
             metrics.RequestDone(KnownPaths.Contains(path) ? path : "other", status, seconds);
             _log?.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{context.Request.Method} {path} {status} {seconds * 1000:F1} ms"));
         }

@@ -49,8 +49,23 @@ public sealed partial class InvertedIndex
         // Merging the smallest segments down to half the allowance keeps rewrites logarithmic in the size.
         int target = Math.Max(1, max / 2);
         if (_options.BackgroundMerge) MergeInBackground(target);
-        else Merge(target);
+        else
+        {
+            // The commit is already durable: a merge that cannot write (a full disk) must not make it look failed.
+            try
+            {
+                Merge(target);
+                MergeError = null;
+            }
+            catch (IndexWriteException e)
+            {
+                MergeError = e;
+            }
+        }
     }
+
+    /// <summary>Why the last automatic merge after a commit failed (it is retried after the next commit); null when it succeeded.</summary>
+    public IndexWriteException? MergeError { get; private set; }
 
     // Caller holds _writeLock. chosen: ascending positions in the snapshot.
     private void MergeSegments(int[] chosen)
@@ -70,6 +85,7 @@ public sealed partial class InvertedIndex
         var segments = new List<Segment>();
         var deletions = new List<DeletionSet?>();
         var obsolete = new List<string>();
+        _io.BeginAttempt();
         try
         {
             if (data.DocCount > 0)
@@ -102,9 +118,12 @@ public sealed partial class InvertedIndex
             _manifest = manifest;
             Publish(new IndexSnapshot(Dimension, generation, segments.ToArray(), deletions.ToArray()));
         }
-        catch
+        catch (Exception e)
         {
             merged?.Dispose();
+            if (_io.Replaced) throw;
+            RemovePartialFiles([file]);
+            if (e is IOException io and not IndexWriteException) throw WriteFailed(io, "the merge was abandoned, its segments are unchanged");
             throw;
         }
 

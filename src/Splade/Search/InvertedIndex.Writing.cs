@@ -95,6 +95,7 @@ public sealed partial class InvertedIndex
             var deletions = new List<DeletionSet?>();
             var obsolete = new List<string>();
             var created = new List<string>();
+            _io.BeginAttempt();
             try
             {
                 for (int i = 0; i < snapshot.Segments.Length; i++)
@@ -151,14 +152,38 @@ public sealed partial class InvertedIndex
                 _bufferLive = 0;
                 _pendingDeletes.Clear();
             }
-            catch
+            catch (Exception e)
             {
                 foreach (var s in segments) if (!snapshot.Segments.Contains(s)) s.Dispose();
+                if (_io.Replaced) throw;   // the new manifest is on disk: its files must stay
+                RemovePartialFiles(created);
+                if (e is IOException io and not IndexWriteException) throw WriteFailed(io, $"{_bufferLive} pending documents and the pending deletions are kept");
                 throw;
             }
             foreach (string f in obsolete) _io.Delete(Path.Combine(_directory, f));
         }
         MaybeMerge();
+    }
+
+    /// <summary>Removes the files a failed commit or merge wrote (frees the space; never referenced by the manifest).</summary>
+    private void RemovePartialFiles(IEnumerable<string> fileNames)
+    {
+        foreach (string f in fileNames.Append(Manifest.FileName + ".tmp"))
+        {
+            try { File.Delete(Path.Combine(_directory, f)); }
+            catch (IOException) { /* removed at the next open */ }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    /// <summary>The typed error of a failed write: names the file, says what is still committed and what is kept.</summary>
+    private IndexWriteException WriteFailed(IOException e, string kept)
+    {
+        string path = _io.CurrentPath ?? _directory;
+        string cause = IndexWriteException.IsDiskFull(e) ? "the disk is full" : "an I/O error";
+        return new IndexWriteException(path, _manifest.Generation,
+            $"Index '{_directory}': could not write '{path}' ({cause}: {e.Message}). The index still holds commit {_manifest.Generation} " +
+            $"unchanged and nothing committed was lost; {kept}. Free space and commit again.", e);
     }
 
     private void WriteNewFile(string fileName, byte[] bytes)

@@ -27,7 +27,7 @@ public sealed partial class InvertedIndex : ISparseIndex
     {
         _directory = directory;
         _options = options;
-        _io = new DurableIo(options.IoHook);
+        _io = new DurableIo(options.IoHook, options.WriteHook);
         _lockFile = lockFile;
         _manifest = Manifest.Read(directory);
         var segments = new List<Segment>();
@@ -36,10 +36,10 @@ public sealed partial class InvertedIndex : ISparseIndex
         {
             foreach (var e in _manifest.Segments)
             {
-                var seg = Segment.Open(Path.Combine(directory, e.File), e.Crc, options.VerifyChecksums);
+                var seg = OpenSegment(directory, e, options.VerifyChecksums);
                 segments.Add(seg);
                 if (seg.DocCount != e.Docs || seg.Dimension != _manifest.Dimension)
-                    throw new InvalidDataException($"Index segment '{seg.Path}' holds {seg.DocCount} docs of dimension {seg.Dimension}; the manifest says {e.Docs} of {_manifest.Dimension}.");
+                    throw IndexCorruption.Create(seg.Path, "structure", $"Index segment '{seg.Path}' holds {seg.DocCount} docs of dimension {seg.Dimension}; the manifest says {e.Docs} of {_manifest.Dimension}.");
                 deletions.Add(e.DeletesFile is null ? null : DeletionSet.Read(Path.Combine(directory, e.DeletesFile), seg.DocCount, e.DeletesCrc));
             }
         }
@@ -49,6 +49,16 @@ public sealed partial class InvertedIndex : ISparseIndex
             throw;
         }
         _snapshot = new IndexSnapshot(_manifest.Dimension, _manifest.Generation, segments.ToArray(), deletions.ToArray());
+    }
+
+    /// <summary>Opens the segment of a manifest entry, checking its length against the manifest first.</summary>
+    private static Segment OpenSegment(string directory, SegmentEntry e, bool verifyChecksum)
+    {
+        string path = Path.Combine(directory, e.File);
+        var info = new FileInfo(path);
+        if (info.Exists && info.Length != e.Bytes)
+            throw IndexCorruption.Create(path, "size", $"Index segment '{path}' is {info.Length} bytes; the manifest says {e.Bytes} (truncated or overwritten).");
+        return Segment.Open(path, e.Crc, verifyChecksum);
     }
 
     /// <summary>The index directory.</summary>
@@ -105,7 +115,7 @@ public sealed partial class InvertedIndex : ISparseIndex
         var lockFile = AcquireLock(directory);
         try
         {
-            new DurableIo(options.IoHook).ReplaceAtomically(Path.Combine(directory, Manifest.FileName), new Manifest(0, dimension, 1, Array.Empty<SegmentEntry>()).Serialize());
+            new DurableIo(options.IoHook, options.WriteHook).ReplaceAtomically(Path.Combine(directory, Manifest.FileName), new Manifest(0, dimension, 1, Array.Empty<SegmentEntry>()).Serialize());
             return new InvertedIndex(directory, options, lockFile);
         }
         catch
@@ -120,8 +130,8 @@ public sealed partial class InvertedIndex : ISparseIndex
     public static InvertedIndex Open(string directory, InvertedIndexOptions? options = null)
     {
         options ??= new InvertedIndexOptions();
-        if (!Manifest.Exists(directory)) throw new InvalidDataException($"'{directory}' is not an index: '{Manifest.FileName}' is missing.");
-        if (options.ReadOnly) return new InvertedIndex(directory, options, null);
+        if (!Manifest.Exists(directory)) throw IndexCorruption.Create(Path.Combine(directory, Manifest.FileName), "missing", $"'{directory}' is not an index: '{Manifest.FileName}' is missing.");
+        if (options.ReadOnly) return OpenReader(directory, options);
         var lockFile = AcquireLock(directory);
         try
         {
@@ -134,6 +144,41 @@ public sealed partial class InvertedIndex : ISparseIndex
             lockFile.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Opens without the write lock, beside a writer in another process: a commit or merge that replaced
+    /// the manifest and removed the previous segments between reading the manifest and mapping them
+    /// is seen as a changed generation, and the open is repeated on the new commit.
+    /// </summary>
+    private static InvertedIndex OpenReader(string directory, InvertedIndexOptions options)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new InvertedIndex(directory, options, null);
+            }
+            catch (InvalidDataException e) when (attempt < 20 && IndexCorruption.CheckOf(e) is "missing" or "size" or "crc" && ManifestChangedSince(directory, e))
+            {
+                Thread.Sleep(1 + attempt);
+            }
+        }
+    }
+
+    /// <summary>True when the manifest now names a different commit than the one whose file failed (a concurrent writer moved on).</summary>
+    private static bool ManifestChangedSince(string directory, InvalidDataException e)
+    {
+        string? file = IndexCorruption.FileOf(e);
+        if (file is null || Path.GetFileName(file) == Manifest.FileName) return false;
+        try
+        {
+            var now = Manifest.Read(directory);
+            string name = Path.GetFileName(file);
+            return !now.Segments.Any(s => s.File == name || s.DeletesFile == name);
+        }
+        catch (InvalidDataException) { return false; }
+        catch (IOException) { return false; }
     }
 
     /// <summary>Opens the index in <paramref name="directory"/>, creating it when absent.</summary>

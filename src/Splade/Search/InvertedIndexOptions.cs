@@ -33,6 +33,9 @@ public sealed class InvertedIndexOptions
 
     /// <summary>Called before every write chunk, fsync, rename and delete (crash simulation in tests).</summary>
     internal Action<string>? IoHook { get; init; }
+
+    /// <summary>Called with the path and byte count before every write chunk (disk-full simulation in tests).</summary>
+    internal Action<string, int>? WriteHook { get; init; }
 }
 
 /// <summary>Query evaluation strategy of <see cref="InvertedIndex.Search(Splade.Sparse.SparseVector, int, SearchAlgorithm, CancellationToken)"/>.</summary>

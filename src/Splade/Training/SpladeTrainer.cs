@@ -110,6 +110,7 @@ public sealed class SpladeTrainer
         var log = new List<SpladeCheckpoint.EpochLogEntry>();
         if (resumeFrom is not null)
         {
+            resumeFrom = SpladeCheckpoint.ResolveResumable(resumeFrom);
             var state = SpladeCheckpoint.LoadTrainerState(resumeFrom);
             using (var src = new SafeTensorsTensorSource(Path.Combine(resumeFrom, "model.safetensors")))
                 Parameters = BertParameters.Load(Config, src);
@@ -248,10 +249,11 @@ public sealed class SpladeTrainer
     }
 
     /// <summary>Writes model, optimizer state and trainer state to <paramref name="dir"/>.</summary>
-    private void SaveResumable(string dir, SpladeCheckpoint.TrainerState state)
-    {
-        SpladeCheckpoint.SaveModel(_modelDir, Parameters, dir, _preserved);
-        SpladeCheckpoint.SaveOptimizer(Optimizer, Parameters, dir);
-        SpladeCheckpoint.SaveTrainerState(state, dir);
-    }
+    private void SaveResumable(string dir, SpladeCheckpoint.TrainerState state) =>
+        SpladeCheckpoint.ReplaceFolder(dir, d =>
+        {
+            SpladeCheckpoint.SaveModel(_modelDir, Parameters, d, _preserved);
+            SpladeCheckpoint.SaveOptimizer(Optimizer, Parameters, d);
+            SpladeCheckpoint.SaveTrainerState(state, d);
+        });
 }

@@ -63,18 +63,27 @@ internal sealed class DeletionSet
 
     public static DeletionSet Read(string path, int expectedDocCount, uint? expectedCrc)
     {
-        if (!File.Exists(path)) throw new InvalidDataException($"Deletion file '{path}' is missing.");
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception x) when (x is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw IndexCorruption.Create(path, "missing", $"Deletion file '{path}' is missing.", x);
+        }
         int words = (expectedDocCount + 63) / 64;
-        if (bytes.Length != 16 + 8 * words + 8 || !bytes.AsSpan(0, 8).SequenceEqual(Magic) || !bytes.AsSpan(bytes.Length - 4).SequenceEqual(FooterMagic))
-            throw new InvalidDataException($"Deletion file '{path}' is truncated or not a deletion file ({bytes.Length} bytes).");
+        if (bytes.Length != 16 + 8 * words + 8)
+            throw IndexCorruption.Create(path, "size", $"Deletion file '{path}' is truncated or not a deletion file ({bytes.Length} bytes, expected {16 + 8 * words + 8}).");
+        if (!bytes.AsSpan(0, 8).SequenceEqual(Magic) || !bytes.AsSpan(bytes.Length - 4).SequenceEqual(FooterMagic))
+            throw IndexCorruption.Create(path, "header", $"Deletion file '{path}' lacks the deletion-file magic or footer.");
         int body = bytes.Length - 8;
         uint stored = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(body));
         uint crc = Crc32C.Compute(bytes.AsSpan(0, body));
         if (crc != stored || (expectedCrc is uint e && e != stored))
-            throw new InvalidDataException($"Deletion file '{path}' is corrupt: CRC-32C {crc:x8}, expected {expectedCrc ?? stored:x8}.");
+            throw IndexCorruption.Create(path, "crc", $"Deletion file '{path}' is corrupt: CRC-32C {crc:x8}, expected {expectedCrc ?? stored:x8}.");
         int docCount = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(8));
-        if (docCount != expectedDocCount) throw new InvalidDataException($"Deletion file '{path}' covers {docCount} documents, its segment has {expectedDocCount}.");
+        if (docCount != expectedDocCount) throw IndexCorruption.Create(path, "structure", $"Deletion file '{path}' covers {docCount} documents, its segment has {expectedDocCount}.");
         var bits = MemoryMarshal.Cast<byte, ulong>(bytes.AsSpan(16, 8 * words)).ToArray();
         return new DeletionSet(docCount, bits);
     }

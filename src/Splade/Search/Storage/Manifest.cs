@@ -41,23 +41,23 @@ internal sealed record Manifest(
     public static Manifest Read(string directory)
     {
         string path = Path.Combine(directory, FileName);
-        if (!System.IO.File.Exists(path)) throw new InvalidDataException($"'{directory}' is not an index: '{FileName}' is missing.");
+        if (!System.IO.File.Exists(path)) throw IndexCorruption.Create(path, "missing", $"'{directory}' is not an index: '{FileName}' is missing.");
         byte[] bytes = System.IO.File.ReadAllBytes(path);
         int nl = Array.IndexOf(bytes, (byte)'\n');
         string head = nl > 0 ? Encoding.ASCII.GetString(bytes, 0, nl) : "";
         if (!head.StartsWith(Prefix, StringComparison.Ordinal))
-            throw new InvalidDataException($"Index manifest '{path}' has an unknown header: '{Truncate(head)}'.");
+            throw IndexCorruption.Create(path, "header", $"Index manifest '{path}' has an unknown header: '{Truncate(head)}'.");
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (string[] f in head[Prefix.Length..].Split(' ').Select(f => f.Split('=', 2)).Where(f => f.Length == 2))
             if (!fields.TryAdd(f[0], f[1]))
-                throw new InvalidDataException($"Index manifest '{path}' has a malformed header (repeated '{f[0]}'): '{Truncate(head)}'.");
+                throw IndexCorruption.Create(path, "header", $"Index manifest '{path}' has a malformed header (repeated '{f[0]}'): '{Truncate(head)}'.");
         if (!fields.TryGetValue("crc32c", out string? crcText) || !uint.TryParse(crcText, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out uint crc) ||
             !fields.TryGetValue("bytes", out string? lenText) || !int.TryParse(lenText, CultureInfo.InvariantCulture, out int length))
-            throw new InvalidDataException($"Index manifest '{path}' has a malformed header: '{Truncate(head)}'.");
+            throw IndexCorruption.Create(path, "header", $"Index manifest '{path}' has a malformed header: '{Truncate(head)}'.");
         var json = bytes.AsSpan(nl + 1);
-        if (json.Length != length) throw new InvalidDataException($"Index manifest '{path}' is truncated: {json.Length} bytes of JSON, expected {length}.");
+        if (json.Length != length) throw IndexCorruption.Create(path, "size", $"Index manifest '{path}' is truncated: {json.Length} bytes of JSON, expected {length}.");
         uint actual = Crc32C.Compute(json);
-        if (actual != crc) throw new InvalidDataException($"Index manifest '{path}' is corrupt: CRC-32C {actual:x8}, expected {crc:x8}.");
+        if (actual != crc) throw IndexCorruption.Create(path, "crc", $"Index manifest '{path}' is corrupt: CRC-32C {actual:x8}, expected {crc:x8}.");
         Manifest? manifest;
         try
         {
@@ -66,9 +66,9 @@ internal sealed record Manifest(
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             // The checksum matched, so the writer itself produced this: still an error naming the file.
-            throw new InvalidDataException($"Index manifest '{path}' is malformed: {e.Message}", e);
+            throw IndexCorruption.Create(path, "structure", $"Index manifest '{path}' is malformed: {e.Message}", e);
         }
-        if (manifest is null) throw new InvalidDataException($"Index manifest '{path}' is empty.");
+        if (manifest is null) throw IndexCorruption.Create(path, "structure", $"Index manifest '{path}' is empty.");
         manifest.Validate(path);
         return manifest;
     }
@@ -83,7 +83,7 @@ internal sealed record Manifest(
                 : s.DeletesFile is not null && !IsPlainFileName(s.DeletesFile) ? $"segment {i} deletes file '{s.DeletesFile}' is not a file name inside the index"
                 : s.Docs < 0 || s.Deleted < 0 || s.Deleted > s.Docs ? $"segment {i} has {s.Docs} docs and {s.Deleted} deleted"
                 : null).FirstOrDefault(p => p is not null);
-        if (problem is not null) throw new InvalidDataException($"Index manifest '{path}' is malformed: {problem}.");
+        if (problem is not null) throw IndexCorruption.Create(path, "structure", $"Index manifest '{path}' is malformed: {problem}.");
     }
 
     private static bool IsPlainFileName(string? name) =>

@@ -32,7 +32,7 @@ internal sealed unsafe class Segment : IDisposable
         long I64(int at) => BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(basePtr + at, 8));
         Version = I32(SegmentFormat.OffVersion);
         if (Version < SegmentFormat.MinVersion || Version > SegmentFormat.Version)
-            throw new InvalidDataException($"Index segment '{path}' has format version {Version}; this build reads versions {SegmentFormat.MinVersion} to {SegmentFormat.Version}.");
+            throw IndexCorruption.Create(path, "version", $"Index segment '{path}' has format version {Version}; this build reads versions {SegmentFormat.MinVersion} to {SegmentFormat.Version}.");
         Dimension = I32(SegmentFormat.OffDimension);
         DocCount = I32(SegmentFormat.OffDocCount);
         int flags = I32(SegmentFormat.OffFlags);
@@ -137,6 +137,9 @@ internal sealed unsafe class Segment : IDisposable
     public bool HasNegative { get; }
     public bool HasTexts { get; }
     public long FileLength => _length;
+
+    /// <summary>The CRC-32C recorded in the footer.</summary>
+    public uint StoredCrc => BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(_base + _length - SegmentFormat.FooterBytes, 4));
     public int Version { get; }
 
     /// <summary>True when the segment carries block-max structures (format version 2 and later).</summary>
@@ -203,11 +206,20 @@ internal sealed unsafe class Segment : IDisposable
     public static Segment Open(string path, uint? expectedCrc, bool verifyChecksum)
     {
         var info = new FileInfo(path);
-        if (!info.Exists) throw new InvalidDataException($"Index segment '{path}' is missing.");
+        if (!info.Exists) throw IndexCorruption.Create(path, "missing", $"Index segment '{path}' is missing.");
         long length = info.Length;
         if (length < SegmentFormat.HeaderBytes + SegmentFormat.FooterBytes)
-            throw new InvalidDataException($"Index segment '{path}' is truncated ({length} bytes).");
-        var file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            throw IndexCorruption.Create(path, "size", $"Index segment '{path}' is truncated ({length} bytes).");
+        MemoryMappedFile file;
+        try
+        {
+            file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // Removed since the check above (a writer's merge, seen by a reader opening beside it).
+            throw IndexCorruption.Create(path, "missing", $"Index segment '{path}' is missing.", e);
+        }
         MemoryMappedViewAccessor? view = null;
         bool ok = false, acquired = false;
         try
@@ -218,13 +230,13 @@ internal sealed unsafe class Segment : IDisposable
             acquired = true;
             p += view.PointerOffset;
             if (!new ReadOnlySpan<byte>(p, 8).SequenceEqual(SegmentFormat.Magic))
-                throw new InvalidDataException($"Index segment '{path}' does not start with the segment magic.");
+                throw IndexCorruption.Create(path, "header", $"Index segment '{path}' does not start with the segment magic.");
             var footer = new ReadOnlySpan<byte>(p + length - SegmentFormat.FooterBytes, SegmentFormat.FooterBytes);
             if (!footer[4..].SequenceEqual(SegmentFormat.FooterMagic))
-                throw new InvalidDataException($"Index segment '{path}' has no footer (torn or truncated write).");
+                throw IndexCorruption.Create(path, "size", $"Index segment '{path}' has no footer (torn or truncated write).");
             uint stored = BinaryPrimitives.ReadUInt32LittleEndian(footer);
             if (expectedCrc is uint e && e != stored)
-                throw new InvalidDataException($"Index segment '{path}': footer CRC {stored:x8} differs from the manifest's {e:x8}.");
+                throw IndexCorruption.Create(path, "crc", $"Index segment '{path}': footer CRC {stored:x8} differs from the manifest's {e:x8}.");
             if (verifyChecksum)
             {
                 uint crc = 0;
@@ -233,7 +245,7 @@ internal sealed unsafe class Segment : IDisposable
                     int n = (int)Math.Min(1 << 30, length - SegmentFormat.FooterBytes - at);
                     crc = Crc32C.Append(crc, new ReadOnlySpan<byte>(p + at, n));
                 }
-                if (crc != stored) throw new InvalidDataException($"Index segment '{path}' is corrupt: CRC-32C {crc:x8}, expected {stored:x8}.");
+                if (crc != stored) throw IndexCorruption.Create(path, "crc", $"Index segment '{path}' is corrupt: CRC-32C {crc:x8}, expected {stored:x8}.");
             }
             var segment = new Segment(path, file, view, p, length, checkPostings: verifyChecksum);
             ok = true;
@@ -257,7 +269,7 @@ internal sealed unsafe class Segment : IDisposable
             throw Corrupt($"section at {offset} (+{bytes} bytes) lies outside the file");
     }
 
-    private InvalidDataException Corrupt(string what) => new($"Index segment '{Path}' is corrupt: {what}.");
+    private InvalidDataException Corrupt(string what) => IndexCorruption.Create(Path, "structure", $"Index segment '{Path}' is corrupt: {what}.");
 
     public void Dispose()
     {

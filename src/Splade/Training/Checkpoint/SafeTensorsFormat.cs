@@ -71,15 +71,25 @@ internal static class SafeTensorsFormat
         var header = headerStream.ToArray().ToList();
         while (header.Count % 8 != 0) header.Add((byte)' ');
 
+        // Temp file, fsync, rename: a failed or interrupted write (a full disk) never leaves a torn file at path.
         string tmp = path + ".tmp";
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+        try
         {
-            Span<byte> len = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)header.Count);
-            fs.Write(len);
-            fs.Write(header.ToArray());
-            foreach (var it in items) it.WriteData(fs);
+            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            {
+                var len = new byte[8];
+                BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)header.Count);
+                fs.Write(len);
+                fs.Write(header.ToArray());
+                foreach (var it in items) it.WriteData(fs);
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, path, overwrite: true);
         }
-        File.Move(tmp, path, overwrite: true);
+        catch (IOException)
+        {
+            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
     }
 }

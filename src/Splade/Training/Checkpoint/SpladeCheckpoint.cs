@@ -95,8 +95,69 @@ public static class SpladeCheckpoint
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
-    public static void SaveTrainerState(TrainerState state, string dir) =>
-        File.WriteAllText(Path.Combine(dir, "trainer_state.json"), JsonSerializer.Serialize(state, Json));
+    /// <summary>Writes <c>trainer_state.json</c> atomically (temp file, fsync, rename): a failed write leaves the previous one.</summary>
+    public static void SaveTrainerState(TrainerState state, string dir)
+    {
+        string path = Path.Combine(dir, "trainer_state.json"), tmp = path + ".tmp";
+        try
+        {
+            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                fs.Write(JsonSerializer.SerializeToUtf8Bytes(state, Json));
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, path, overwrite: true);
+        }
+        catch (IOException)
+        {
+            TryDelete(tmp);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes a checkpoint folder as a whole: <paramref name="write"/> fills <c>DIR.partial</c>, which then
+    /// replaces <paramref name="dir"/> by two renames (the previous folder is <c>DIR.old</c> in between and
+    /// <see cref="ResolveResumable"/> finds it there). When a write fails (a full disk), the partial folder
+    /// is removed and the previous checkpoint stays complete; the error names the file and the folder.
+    /// </summary>
+    /// <exception cref="IOException">A file could not be written; the previous checkpoint is unchanged.</exception>
+    public static void ReplaceFolder(string dir, Action<string> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        string full = Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar);
+        string partial = full + ".partial", old = full + ".old";
+        if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
+        try
+        {
+            Directory.CreateDirectory(partial);
+            write(partial);
+        }
+        catch (IOException e)
+        {
+            try { Directory.Delete(partial, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            bool diskFull = Splade.Search.IndexWriteException.IsDiskFull(e);
+            throw new IOException($"Could not write checkpoint '{full}' ({(diskFull ? "the disk is full" : "an I/O error")}: {e.Message}). " +
+                (Directory.Exists(full) ? $"The previous checkpoint in '{full}' is unchanged and training can resume from it." : "No earlier checkpoint existed there.") +
+                " Free space and run again.", e) { HResult = e.HResult };
+        }
+        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+        if (Directory.Exists(full)) Directory.Move(full, old);
+        Directory.Move(partial, full);
+        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+    }
+
+    /// <summary>The checkpoint folder to resume from: <paramref name="dir"/>, or <c>DIR.old</c> when a replacement was cut off between its two renames.</summary>
+    public static string ResolveResumable(string dir)
+    {
+        string full = Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar);
+        return !Directory.Exists(full) && Directory.Exists(full + ".old") ? full + ".old" : dir;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
 
     public static TrainerState LoadTrainerState(string dir)
     {
