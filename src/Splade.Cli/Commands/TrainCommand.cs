@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using Splade.Evaluation;
 using Splade.Hub;
 using Splade.Training;
-using Splade.Training.Kernels;
 using Splade.Training.Optim;
 
 namespace Splade.Cli.Commands;
@@ -62,7 +61,6 @@ internal sealed class TrainCommand : ICommand
         if (pushTo is not null && !ModelReference.TryParse(pushTo, out _)) throw new CliException($"--push-to-hub '{pushTo}' is not a Hub id (owner/name).");
         resume = ResolveResume(resume);
 
-        TrainingParallel.MaxThreads = threads ?? Environment.ProcessorCount;
         int threadCount = threads ?? Environment.ProcessorCount;
         var source = ModelLoading.Load(model, threadCount, context.Stderr);
         int maxSeq = maxSeqArg is int m ? Math.Min(m, source.MaxSeqLength) : source.MaxSeqLength;
@@ -74,7 +72,7 @@ internal sealed class TrainCommand : ICommand
         // The model's own tokenizer with the encoder's truncation, so training sees what inference will see.
         var trainer = new SpladeTrainer(source.ModelPath, options,
             text => source.Tokenizer.Encode(text, maxSeq, addSpecialTokens: true).Ids);
-        context.Stderr.WriteLine($"model: {source.ModelPath} ({trainer.Parameters.ParameterCount:N0} parameters), {TrainingParallel.MaxThreads} threads");
+        context.Stderr.WriteLine($"model: {source.ModelPath} ({trainer.Parameters.ParameterCount:N0} parameters), {trainer.Pool.Threads} threads");
 
         var evaluator = inputs.Evaluation is null ? null : new SparseInformationRetrievalEvaluator(inputs.Evaluation);
         string evalFolder = Path.Combine(output, "eval");
@@ -191,6 +189,7 @@ internal sealed class TrainCommand : ICommand
             Dropout = !args.Flag("no-dropout"),
             MaxSeqLength = maxSeqLength ?? args.GetInt("max-seq-length", 2),
             MaxSteps = args.GetInt("max-steps", 1),
+            Threads = args.GetInt("threads", 1, 1024),
             Seed = args.GetInt("seed") ?? 42,
             SaveEverySteps = args.GetInt("save-steps", 1),
             MetricForBestModel = args.Get("metric") ?? "dot_ndcg@10",

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Splade.Training.Checkpoint;
 using Splade.Training.Data;
-using Splade.Training.Kernels;
 using Splade.Training.Losses;
 using Splade.Training.Model;
 using Splade.Training.Optim;
@@ -30,6 +29,9 @@ public sealed class SpladeTrainer
     /// <summary>The network.</summary>
     public BertMlmSplade Model { get; private set; }
 
+    /// <summary>Threads of the training kernels.</summary>
+    public Splade.Tensors.ComputePool Pool { get; }
+
     /// <summary>The loss (its regularizer weights change during warm-up).</summary>
     public SpladeLoss Loss { get; }
 
@@ -52,7 +54,8 @@ public sealed class SpladeTrainer
             _preserved = source.NonFloatTensors.ToList();
             Parameters = BertParameters.Load(Config, source);
         }
-        Model = new BertMlmSplade(Parameters, options.Seed);
+        Pool = new Splade.Tensors.ComputePool(options.Threads ?? Environment.ProcessorCount);
+        Model = new BertMlmSplade(Parameters, options.Seed, Pool);
         IRankingLoss baseLoss = options.Loss == RankingLossKind.MarginMse ? new SparseMarginMseLoss() : new SparseMultipleNegativesRankingLoss(options.Scale);
         Loss = new SpladeLoss(baseLoss, options.DocumentRegularizerWeight, options.QueryRegularizerWeight);
         Optimizer = new AdamW(options.Beta1, options.Beta2, options.AdamEps, options.WeightDecay);
@@ -113,7 +116,7 @@ public sealed class SpladeTrainer
             var state = SpladeCheckpoint.LoadTrainerState(resumeFrom);
             using (var src = new SafeTensorsTensorSource(Path.Combine(resumeFrom, "model.safetensors")))
                 Parameters = BertParameters.Load(Config, src);
-            Model = new BertMlmSplade(Parameters, _o.Seed);
+            Model = new BertMlmSplade(Parameters, _o.Seed, Pool);
             SpladeCheckpoint.LoadOptimizer(Optimizer, Parameters, resumeFrom);
             (globalStep, startEpoch, skipBatches, best, bestStep) = (state.GlobalStep, state.Epoch, state.BatchInEpoch, state.BestMetric, state.BestStep);
             log.AddRange(state.EpochLog);
@@ -214,7 +217,7 @@ public sealed class SpladeTrainer
 
     /// <summary>The checkpoint in <paramref name="dir"/> loaded by the inference library, with the training sequence limit.</summary>
     private SparseEncoder LoadSaved(string dir) =>
-        SparseEncoder.Load(dir, new SparseEncoderOptions { Threads = TrainingParallel.MaxThreads, MaxSeqLength = MaxLen });
+        SparseEncoder.Load(dir, new SparseEncoderOptions { Threads = Pool.Threads, MaxSeqLength = MaxLen });
 
     /// <summary>The value of <see cref="SpladeTrainingOptions.MetricForBestModel"/> among <paramref name="metrics"/>.</summary>
     private double SelectionMetric(IReadOnlyList<KeyValuePair<string, double>> metrics)
