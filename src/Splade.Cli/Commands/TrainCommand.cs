@@ -31,6 +31,7 @@ internal sealed class TrainCommand : ICommand
           --max-seq-length N --max-steps N --seed 42 --threads N
           --metric dot_ndcg@10   metric that picks the best epoch
           --save-steps N  also save a resumable checkpoint every N steps (always at each epoch end)
+          --eval-steps N  also evaluate (--eval/--holdout) every N steps; a better result becomes the best checkpoint
           --log-steps N   progress line every N steps (default 1)
           --resume DIR    continue from a checkpoint (DIR/checkpoint-last or a folder holding trainer_state.json)
           --push-to-hub owner/name [--private] [--hub-branch main]   upload the final model (token: HF_TOKEN)
@@ -96,7 +97,7 @@ internal sealed class TrainCommand : ICommand
             steps.Add(p);
             if (p.Step % logSteps == 0 || p.Step == p.TotalSteps)
                 context.Stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"step {p.Step}/{p.TotalSteps} epoch {p.Epoch + 1} loss {p.Loss:0.0000} (rank {p.BaseLoss:0.0000} doc_reg {p.DocumentRegularizer:0.0000} query_reg {p.QueryRegularizer:0.0000}) lr {p.LearningRate:0.###e+0} grad_norm {(p.GradNorm is double g ? g.ToString("0.###", CultureInfo.InvariantCulture) : "-")} {p.TokensPerSecond:0} tok/s {p.StepSeconds:0.00} s/step peak {p.PeakWorkingSetBytes / 1e6:0} MB"));
+                    $"step {p.Step}/{p.TotalSteps} epoch {p.Epoch + 1} loss {p.Loss:0.0000} (rank {p.BaseLoss:0.0000} doc_reg {p.DocumentRegularizer:0.0000} query_reg {p.QueryRegularizer:0.0000}) lr {p.LearningRate:0.###e+0} grad_norm {(p.GradNorm is double g ? g.ToString("0.###", CultureInfo.InvariantCulture) : "-")} {p.TokensPerSecond:0} tok/s {p.StepSeconds:0.00} s/step eta {FormatEta(p.EtaSeconds)} peak {p.PeakWorkingSetBytes / 1e6:0} MB"));
         }
 
         IReadOnlyList<KeyValuePair<string, double>>? baseline = null;
@@ -150,6 +151,14 @@ internal sealed class TrainCommand : ICommand
     /// <summary>Hub settings for --push-to-hub (tests point it at a local fake Hub).</summary>
     internal static Func<HubOptions> HubOptionsFactory { get; set; } = () => HubOptions.FromEnvironment();
 
+    /// <summary>Remaining time as 1h02m / 3m05s / 12s.</summary>
+    internal static string FormatEta(double? seconds)
+    {
+        if (seconds is not double s || !double.IsFinite(s)) return "-";
+        var t = TimeSpan.FromSeconds(Math.Max(0, Math.Round(s)));
+        return t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:00}m" : t.TotalMinutes >= 1 ? $"{t.Minutes}m{t.Seconds:00}s" : $"{t.Seconds}s";
+    }
+
     private static SpladeTrainingOptions ReadOptions(CommandArgs args, string output, int? maxSeqLength = null)
     {
         var loss = (args.Get("loss") ?? "mnrl") switch
@@ -192,6 +201,7 @@ internal sealed class TrainCommand : ICommand
             Threads = args.GetInt("threads", 1, 1024),
             Seed = args.GetInt("seed") ?? 42,
             SaveEverySteps = args.GetInt("save-steps", 1),
+            EvalEverySteps = args.GetInt("eval-steps", 1),
             MetricForBestModel = args.Get("metric") ?? "dot_ndcg@10",
             ModelName = args.Get("push-to-hub") ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(output))),
         };

@@ -125,6 +125,8 @@ public sealed class SpladeTrainer
         var epochs = log.Select(e => new EpochResult(e.Epoch, e.Step, e.TrainingLoss, e.Ndcg10, e.Step == bestStep, e.Metrics?.ToList())).ToList();
         var stats = TrainingDataStatistics.Compute(rows, Tokenize);
 
+        int firstStep = globalStep;
+        var trainingClock = Stopwatch.StartNew();
         for (int epoch = startEpoch; epoch < _o.Epochs && globalStep < totalSteps; epoch++)
         {
             var batches = NoDuplicatesBatchSampler.Batches(rows, _o.BatchSize, _o.Seed, epoch);
@@ -159,9 +161,23 @@ public sealed class SpladeTrainer
                 lossSum += sum.Total;
                 lossCount++;
                 double secs = sw.Elapsed.TotalSeconds;
+                // Remaining steps at the mean step time of this run so far (evaluations and saves included).
+                double eta = trainingClock.Elapsed.TotalSeconds / (globalStep - firstStep) * (totalSteps - globalStep);
                 if (progress is not null && (globalStep % Math.Max(1, _o.LogEverySteps) == 0 || globalStep == totalSteps))
                     progress(new TrainingProgress(epoch, globalStep, totalSteps, sum.Total, sum.Base, sum.DocumentRegularizer, sum.QueryRegularizer,
-                        lr, norm, tokens / Math.Max(secs, 1e-9), secs, Process.GetCurrentProcess().PeakWorkingSet64));
+                        lr, norm, tokens / Math.Max(secs, 1e-9), secs, Process.GetCurrentProcess().PeakWorkingSet64, eta));
+                if (evaluator is not null && _o.EvalEverySteps is > 0 && globalStep % _o.EvalEverySteps.Value == 0 && globalStep < totalSteps
+                    && b + micro < batches.Count)
+                {
+                    // A mid-epoch evaluation (the epoch's own evaluation follows at its end).
+                    double value = SelectionMetric(evaluator(CreateEncoder(), epoch));
+                    if (best is null || value > best)
+                    {
+                        best = value;
+                        bestStep = globalStep;
+                        SaveResumable(bestDir, new(globalStep, epoch, b + micro, best, bestStep, log));
+                    }
+                }
                 if (_o.SaveEverySteps is > 0 && globalStep % _o.SaveEverySteps.Value == 0)
                     SaveResumable(Path.Combine(_o.OutputDir, "checkpoint-last"),
                         new(globalStep, epoch, b + micro, best, bestStep, log));

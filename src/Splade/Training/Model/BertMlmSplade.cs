@@ -158,7 +158,7 @@ public sealed class BertMlmSplade
         {
             _maxLogit = new float[_s * V];
             _argMax = new int[_s * V];
-            QuantizedMatrix? screen = QuantizedMatrix.IsSupported ? QuantizedMatrix.Pack(_p.DecoderW.Data, V, H, _p.DecoderB.Data) : null;
+            QuantizedMatrix? screen = QuantizedMatrix.IsSupported ? QuantizedMatrix.Pack(_p.DecoderW.Data, V, H, _p.DecoderB.Data, QuantizedMatrix.DefaultWeightBits, _pool) : null;
             PooledDecoder.MaxForward(_t, H, _starts, _lengths, _p.DecoderW.Data, _p.DecoderB.Data, V, screen, _poolingActivation,
                 _maxLogit, _argMax, pooled, _pool);
         }
