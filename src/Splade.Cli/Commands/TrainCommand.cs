@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using Splade.Evaluation;
 using Splade.Hub;
 using Splade.Training;
-using Splade.Training.Kernels;
 using Splade.Training.Optim;
 
 namespace Splade.Cli.Commands;
@@ -32,6 +31,7 @@ internal sealed class TrainCommand : ICommand
           --max-seq-length N --max-steps N --seed 42 --threads N
           --metric dot_ndcg@10   metric that picks the best epoch
           --save-steps N  also save a resumable checkpoint every N steps (always at each epoch end)
+          --eval-steps N  also evaluate (--eval/--holdout) every N steps; a better result becomes the best checkpoint
           --log-steps N   progress line every N steps (default 1)
           --resume DIR    continue from a checkpoint (DIR/checkpoint-last or a folder holding trainer_state.json)
           --push-to-hub owner/name [--private] [--hub-branch main]   upload the final model (token: HF_TOKEN)
@@ -66,7 +66,6 @@ internal sealed class TrainCommand : ICommand
         if (pushTo is not null && !ModelReference.TryParse(pushTo, out _)) throw new CliException($"--push-to-hub '{pushTo}' is not a Hub id (owner/name).");
         resume = ResolveResume(resume);
 
-        TrainingParallel.MaxThreads = threads ?? Environment.ProcessorCount;
         int threadCount = threads ?? Environment.ProcessorCount;
         var source = ModelLoading.Load(model, threadCount, context.Stderr);
         int maxSeq = maxSeqArg is int m ? Math.Min(m, source.MaxSeqLength) : source.MaxSeqLength;
@@ -78,7 +77,7 @@ internal sealed class TrainCommand : ICommand
         // The model's own tokenizer with the encoder's truncation, so training sees what inference will see.
         var trainer = new SpladeTrainer(source.ModelPath, options,
             text => source.Tokenizer.Encode(text, maxSeq, addSpecialTokens: true).Ids);
-        context.Stderr.WriteLine($"model: {source.ModelPath} ({trainer.Parameters.ParameterCount:N0} parameters), {TrainingParallel.MaxThreads} threads");
+        context.Stderr.WriteLine($"model: {source.ModelPath} ({trainer.Parameters.ParameterCount:N0} parameters), {trainer.Pool.Threads} threads");
 
         var evaluator = inputs.Evaluation is null ? null : new SparseInformationRetrievalEvaluator(inputs.Evaluation);
         string evalFolder = Path.Combine(output, "eval");
@@ -102,7 +101,7 @@ internal sealed class TrainCommand : ICommand
             steps.Add(p);
             if (p.Step % logSteps == 0 || p.Step == p.TotalSteps)
                 context.Stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"step {p.Step}/{p.TotalSteps} epoch {p.Epoch + 1} loss {p.Loss:0.0000} (rank {p.BaseLoss:0.0000} doc_reg {p.DocumentRegularizer:0.0000} query_reg {p.QueryRegularizer:0.0000}) lr {p.LearningRate:0.###e+0} grad_norm {(p.GradNorm is double g ? g.ToString("0.###", CultureInfo.InvariantCulture) : "-")} {p.TokensPerSecond:0} tok/s {p.StepSeconds:0.00} s/step peak {p.PeakWorkingSetBytes / 1e6:0} MB"));
+                    $"step {p.Step}/{p.TotalSteps} epoch {p.Epoch + 1} loss {p.Loss:0.0000} (rank {p.BaseLoss:0.0000} doc_reg {p.DocumentRegularizer:0.0000} query_reg {p.QueryRegularizer:0.0000}) lr {p.LearningRate:0.###e+0} grad_norm {(p.GradNorm is double g ? g.ToString("0.###", CultureInfo.InvariantCulture) : "-")} {p.TokensPerSecond:0} tok/s {p.StepSeconds:0.00} s/step eta {FormatEta(p.EtaSeconds)} peak {p.PeakWorkingSetBytes / 1e6:0} MB"));
         }
 
         IReadOnlyList<KeyValuePair<string, double>>? baseline = null;
@@ -160,6 +159,14 @@ internal sealed class TrainCommand : ICommand
     /// <summary>Hub settings for --push-to-hub (tests point it at a local fake Hub).</summary>
     internal static Func<HubOptions> HubOptionsFactory { get; set; } = () => HubOptions.FromEnvironment();
 
+    /// <summary>Remaining time as 1h02m / 3m05s / 12s.</summary>
+    internal static string FormatEta(double? seconds)
+    {
+        if (seconds is not double s || !double.IsFinite(s)) return "-";
+        var t = TimeSpan.FromSeconds(Math.Max(0, Math.Round(s)));
+        return t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:00}m" : t.TotalMinutes >= 1 ? $"{t.Minutes}m{t.Seconds:00}s" : $"{t.Seconds}s";
+    }
+
     private static SpladeTrainingOptions ReadOptions(CommandArgs args, string output, int? maxSeqLength = null)
     {
         var loss = (args.Get("loss") ?? "mnrl") switch
@@ -199,8 +206,10 @@ internal sealed class TrainCommand : ICommand
             Dropout = !args.Flag("no-dropout"),
             MaxSeqLength = maxSeqLength ?? args.GetInt("max-seq-length", 2),
             MaxSteps = args.GetInt("max-steps", 1),
+            Threads = args.GetInt("threads", 1, 1024),
             Seed = args.GetInt("seed") ?? 42,
             SaveEverySteps = args.GetInt("save-steps", 1),
+            EvalEverySteps = args.GetInt("eval-steps", 1),
             MetricForBestModel = args.Get("metric") ?? "dot_ndcg@10",
             ModelName = args.Get("push-to-hub") ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(output))),
         };

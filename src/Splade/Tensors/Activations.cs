@@ -23,7 +23,7 @@ public enum ElementTransform
 /// Vectorised element-wise functions. Every element, tail included, goes through the same
 /// Vector256 code (the tail is padded into a register), so a value never depends on its position.
 /// </summary>
-public static class Activations
+public static partial class Activations
 {
     private const float Sqrt1Over2 = 0.70710678118654752f;
     private const float Sqrt2OverPi = 0.79788456080286536f;

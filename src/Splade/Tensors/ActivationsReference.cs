@@ -46,4 +46,23 @@ public static class ActivationsReference
             });
         }
     }
+
+    /// <summary>f'(x) in double for None, Relu (0 at 0), Gelu, GeluTanh, Log1pRelu and Log1pLog1pRelu.</summary>
+    public static double Derivative(ElementTransform transform, double x)
+    {
+        switch (transform)
+        {
+            case ElementTransform.None: return 1;
+            case ElementTransform.Relu: return x > 0 ? 1 : 0;
+            case ElementTransform.Gelu: return 0.5 * (1 + Erf(x / Math.Sqrt(2))) + x * Math.Exp(-0.5 * x * x) / Math.Sqrt(2 * Math.PI);
+            case ElementTransform.GeluTanh:
+            {
+                double c = Math.Sqrt(2 / Math.PI), th = Math.Tanh(c * (x + 0.044715 * x * x * x));
+                return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * c * (1 + 3 * 0.044715 * x * x);
+            }
+            case ElementTransform.Log1pRelu: return x > 0 ? 1 / (1 + x) : 0;
+            case ElementTransform.Log1pLog1pRelu: return x > 0 ? 1 / ((1 + x) * (1 + Log1p(x))) : 0;
+            default: throw new ArgumentOutOfRangeException(nameof(transform));
+        }
+    }
 }

@@ -18,7 +18,7 @@ public enum ColumnReduction
 /// fused multiply-adds in ascending k, so every output element is one fixed chain of operations no
 /// matter how rows are batched or jobs are spread over threads.
 /// </summary>
-public static unsafe class Gemm
+public static unsafe partial class Gemm
 {
     /// <summary>Rows of X per register tile.</summary>
     public const int TileRows = 6;
@@ -35,7 +35,14 @@ public static unsafe class Gemm
     /// block of Y it has just written (still in cache), which gives the same values as a separate
     /// <see cref="Activations.Apply"/> pass over Y and saves that pass and its synchronisation.
     /// </summary>
-    public static void Linear(ReadOnlySpan<float> x, int m, int ldx, PackedMatrix w, Span<float> y, int ldy, ElementTransform activation, ComputePool pool)
+    public static void Linear(ReadOnlySpan<float> x, int m, int ldx, PackedMatrix w, Span<float> y, int ldy, ElementTransform activation, ComputePool pool) =>
+        LinearCore(x, m, ldx, w, y, ldy, activation, accumulate: false, pool);
+
+    /// <summary>Y[m, N] += X[m, K]·Wᵀ + b: each element's product is finished in registers, then added to Y once.</summary>
+    public static void LinearAccumulate(ReadOnlySpan<float> x, int m, int ldx, PackedMatrix w, Span<float> y, int ldy, ComputePool pool) =>
+        LinearCore(x, m, ldx, w, y, ldy, ElementTransform.None, accumulate: true, pool);
+
+    private static void LinearCore(ReadOnlySpan<float> x, int m, int ldx, PackedMatrix w, Span<float> y, int ldy, ElementTransform activation, bool accumulate, ComputePool pool)
     {
         if (m == 0) return;
         CheckOperands(x, m, ldx, w);
@@ -62,7 +69,7 @@ public static unsafe class Gemm
                     for (int t = t0; t < t1; t++)
                     {
                         int row0 = t * TileRows, rows = Math.Min(TileRows, m - row0);
-                        if (cols == nr && (rows == TileRows || nr == 32))
+                        if (!accumulate && cols == nr && (rows == TileRows || nr == 32))
                         {
                             // Whole panel width: straight from the registers into Y (the 512-bit kernel stores only its own rows).
                             MicroKernel((float*)ax + (long)row0 * ldx, ldx, rows, panel, k, nr, bias, (float*)ay + (long)row0 * ldy + col0, ldy);
@@ -70,7 +77,12 @@ public static unsafe class Gemm
                         }
                         MicroKernel((float*)ax + (long)row0 * ldx, ldx, rows, panel, k, nr, bias, tile, nr);
                         for (int r = 0; r < rows; r++)
-                            new ReadOnlySpan<float>(tile + r * nr, cols).CopyTo(new Span<float>((float*)ay + (long)(row0 + r) * ldy + col0, cols));
+                        {
+                            var src = new ReadOnlySpan<float>(tile + r * nr, cols);
+                            var dst = new Span<float>((float*)ay + (long)(row0 + r) * ldy + col0, cols);
+                            if (accumulate) System.Numerics.Tensors.TensorPrimitives.Add(dst, src, dst);
+                            else src.CopyTo(dst);
+                        }
                     }
                 }
                 if (activation != ElementTransform.None)

@@ -16,4 +16,34 @@ public static class GemmReference
             }
         }
     }
+
+    /// <summary>dX[m, k] = dY[m, n]·W[n, k], accumulated in double.</summary>
+    public static void BackwardInput(ReadOnlySpan<float> dy, int m, int n, ReadOnlySpan<float> w, int k, Span<float> dx)
+    {
+        for (int i = 0; i < m; i++)
+            for (int p = 0; p < k; p++)
+            {
+                double acc = 0;
+                for (int j = 0; j < n; j++) acc += (double)dy[i * n + j] * w[j * k + p];
+                dx[i * k + p] = (float)acc;
+            }
+    }
+
+    /// <summary>dW[n, k] += dY[m, n]ᵀ·X[m, k] and dBias[n] += Σ_rows dY (if not empty), accumulated in double.</summary>
+    public static void BackwardWeight(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int m, int k, int n, Span<float> dW, Span<float> dBias)
+    {
+        for (int j = 0; j < n; j++)
+        {
+            for (int p = 0; p < k; p++)
+            {
+                double acc = 0;
+                for (int i = 0; i < m; i++) acc += (double)dy[i * n + j] * x[i * k + p];
+                dW[j * k + p] += (float)acc;
+            }
+            if (dBias.IsEmpty) continue;
+            double b = 0;
+            for (int i = 0; i < m; i++) b += dy[i * n + j];
+            dBias[j] += (float)b;
+        }
+    }
 }

@@ -6,7 +6,7 @@ namespace Splade.Tensors;
 /// Row-wise layer normalisation: y = (x − mean) / sqrt(var + eps) · γ + β with the biased variance
 /// (divide by n), as <c>torch.nn.LayerNorm</c>.
 /// </summary>
-public static class LayerNorm
+public static partial class LayerNorm
 {
     /// <summary>Normalises each of the <paramref name="rows"/> rows of width <paramref name="cols"/>; <paramref name="y"/> may be <paramref name="x"/>.</summary>
     public static void Forward(ReadOnlySpan<float> x, int rows, int cols, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, float eps, Span<float> y)

@@ -66,4 +66,35 @@ public sealed class PackedMatrix
         bias.CopyTo(paddedBias);
         return new PackedMatrix(n, k, panelWidth, buffer, paddedBias);
     }
+
+    /// <summary>
+    /// Packs the transpose of A [rows, cols] (row stride <paramref name="lda"/>) as a weight without bias:
+    /// the result has N = cols and K = rows, so <see cref="Gemm.Linear(ReadOnlySpan{float}, int, int, PackedMatrix, Span{float}, int, ComputePool)"/>
+    /// with it computes Y = X·A. Panel p holds columns [p·PanelWidth, (p + 1)·PanelWidth) of A, each of its
+    /// rows a contiguous run of A's row: a strided copy, split over panels.
+    /// </summary>
+    public static PackedMatrix PackTransposed(ReadOnlySpan<float> a, int rows, int cols, int lda, ComputePool pool, int panelWidth = 0)
+    {
+        if (panelWidth == 0) panelWidth = DefaultPanelWidth;
+        if (panelWidth != 16 && panelWidth != 32) throw new ArgumentOutOfRangeException(nameof(panelWidth), panelWidth, "Panel width must be 16 or 32.");
+        if (rows <= 0 || cols <= 0) throw new ArgumentOutOfRangeException(nameof(rows), $"Matrix shape [{rows}, {cols}] must be positive.");
+        if (lda < cols || a.Length < (long)(rows - 1) * lda + cols) throw new ArgumentException($"A is too small for [{rows}, {cols}] with stride {lda}.", nameof(a));
+        int panels = (cols + panelWidth - 1) / panelWidth;
+        var buffer = new AlignedBuffer<float>((long)panels * rows * panelWidth);
+        unsafe
+        {
+            fixed (float* pa = a, pd = buffer.Span)
+            {
+                nint aa = (nint)pa, ad = (nint)pd;
+                pool.For(panels, p =>
+                {
+                    int c0 = p * panelWidth, width = Math.Min(panelWidth, cols - c0);
+                    float* dst = (float*)ad + (long)p * rows * panelWidth;
+                    for (int r = 0; r < rows; r++)
+                        new ReadOnlySpan<float>((float*)aa + (long)r * lda + c0, width).CopyTo(new Span<float>(dst + (long)r * panelWidth, width));
+                });
+            }
+        }
+        return new PackedMatrix(cols, rows, panelWidth, buffer, new float[panels * panelWidth]);
+    }
 }

@@ -81,7 +81,11 @@ public sealed class QuantizedMatrix
     /// <paramref name="weightBits"/> (8: 63 weight and 65 activation levels; 16: equal weight and
     /// activation levels with K·levels² &lt; 2³¹, at most 16383).
     /// </summary>
-    public static QuantizedMatrix Pack(ReadOnlySpan<float> weight, int n, int k, ReadOnlySpan<float> bias, int weightBits = DefaultWeightBits)
+    public static QuantizedMatrix Pack(ReadOnlySpan<float> weight, int n, int k, ReadOnlySpan<float> bias, int weightBits = DefaultWeightBits) =>
+        Pack(weight, n, k, bias, weightBits, ComputePool.Serial);
+
+    /// <summary>As <see cref="Pack(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, int)"/> with the rows split over <paramref name="pool"/> (training repacks the decoder every step); the result does not depend on the thread count.</summary>
+    public static unsafe QuantizedMatrix Pack(ReadOnlySpan<float> weight, int n, int k, ReadOnlySpan<float> bias, int weightBits, ComputePool pool)
     {
         if (n <= 0 || k <= 0) throw new ArgumentOutOfRangeException(nameof(n), $"Matrix shape [{n}, {k}] must be positive.");
         if (weight.Length != (long)n * k) throw new ArgumentException($"Weight has {weight.Length} values, expected {n}x{k}.", nameof(weight));
@@ -119,11 +123,19 @@ public sealed class QuantizedMatrix
             Rows = weight.ToArray(), Bias = b, _data = buffer, Scale = scale, L2 = l2, ResidualL2 = residual, BiasSlack = slack, Offset = offset,
         };
         float eps = m.Slack;
-        Span<byte> bytes = buffer.Span;
-        Span<short> shorts = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(bytes);
-        for (int j = 0; j < n; j++)
+        float[] rowsCopy = m.Rows;
+        int jobs = (n + 1023) / 1024;
+        fixed (byte* pbytes = buffer.Span)
         {
-            ReadOnlySpan<float> row = weight.Slice(j * k, k);
+        nint abytes = (nint)pbytes;
+        int bufferLength = buffer.Length;
+        pool.For(jobs, job =>
+        {
+        Span<byte> bytes = new Span<byte>((byte*)abytes, bufferLength);
+        Span<short> shorts = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(bytes);
+        for (int j = job * 1024; j < Math.Min(n, job * 1024 + 1024); j++)
+        {
+            ReadOnlySpan<float> row = rowsCopy.AsSpan(j * k, k);
             double maxAbs = 0, sumSquares = 0;
             foreach (float v in row) { maxAbs = Math.Max(maxAbs, Math.Abs(v)); sumSquares += (double)v * v; }
             float s = (float)(maxAbs / levels);
@@ -149,6 +161,8 @@ public sealed class QuantizedMatrix
             }
             if (size == 1) offset[j] = checked((int)(activationLevels * qsum));
             residual[j] = (float)(Math.Sqrt(residualSquares) * (1 + 1e-6));
+        }
+        });
         }
         return m;
     }

@@ -21,7 +21,7 @@ namespace Splade.Tensors;
 /// The best lower bound of a column is taken with δ at its largest over the segment's rows (Δ_j),
 /// each row's upper bound with its own δ_tj; only rows whose upper bound reaches both 0 and the best
 /// lower bound can hold the maximum, and those get an exact float dot product (<see cref="ExactDot"/>).
-/// The result equals <see cref="Reference"/> bit for bit and does not depend on batching, on the
+/// The result equals <c>Reference</c> bit for bit and does not depend on batching, on the
 /// integer copy's width or on the thread count (jobs split columns only).
 /// </summary>
 public static unsafe class ScreenedColumnMax
@@ -37,7 +37,17 @@ public static unsafe class ScreenedColumnMax
     private const int PrefetchDistance = 2048;
 
     /// <summary>Runs the screened column max for every segment (rows [starts[s], starts[s] + lengths[s]) of X) into <paramref name="output"/> [segments, N].</summary>
-    public static void Run(ReadOnlySpan<float> x, int ldx, ReadOnlySpan<int> starts, ReadOnlySpan<int> lengths, QuantizedMatrix w, Span<float> output, ComputePool pool)
+    public static void Run(ReadOnlySpan<float> x, int ldx, ReadOnlySpan<int> starts, ReadOnlySpan<int> lengths, QuantizedMatrix w, Span<float> output, ComputePool pool) =>
+        Run(x, ldx, starts, lengths, w, output, Span<int>.Empty, pool);
+
+    /// <summary>
+    /// As <see cref="Run(ReadOnlySpan{float}, int, ReadOnlySpan{int}, ReadOnlySpan{int}, QuantizedMatrix, Span{float}, ComputePool)"/>, and
+    /// <paramref name="argMax"/> [segments, N] (unless empty) receives the row within its segment of the first
+    /// (lowest) row holding a positive column maximum, or −1 where the output is 0 (no positive logit).
+    /// Candidate rows are tested in row order and a later row replaces the kept one only when strictly
+    /// larger, which is torch.max's first-index rule on ties.
+    /// </summary>
+    public static void Run(ReadOnlySpan<float> x, int ldx, ReadOnlySpan<int> starts, ReadOnlySpan<int> lengths, QuantizedMatrix w, Span<float> output, Span<int> argMax, ComputePool pool)
     {
         if (!QuantizedMatrix.IsSupported) throw new PlatformNotSupportedException("The screened column max needs AVX-512 BW.");
         int segments = starts.Length, n = w.N, k = w.K, kp = w.KPadded;
@@ -52,6 +62,12 @@ public static unsafe class ScreenedColumnMax
             maxLen = Math.Max(maxLen, lengths[s]);
         }
         output[..(segments * n)].Clear();
+        bool wantArg = !argMax.IsEmpty;
+        if (wantArg)
+        {
+            if (argMax.Length < (long)segments * n) throw new ArgumentException($"argMax is too small for [{segments}, {n}].", nameof(argMax));
+            argMax[..(segments * n)].Fill(-1);
+        }
         if (rows == 0) return;
         if (x.Length < (long)(rows - 1) * ldx + k) throw new ArgumentException($"X is too small for [{rows}, {k}] with stride {ldx}.", nameof(x));
 
@@ -77,12 +93,13 @@ public static unsafe class ScreenedColumnMax
             int jobs = (w.PanelCount + PanelsPerJob - 1) / PanelsPerJob;
             fixed (float* px = x, po = output, prow = w.Rows, pb = w.Bias, pscale = w.Scale, pl2 = w.L2, pres = w.ResidualL2, pslack = w.BiasSlack, ptok = tok)
             fixed (byte* pq = qx, pw = w.Data)
-            fixed (int* poff = w.Offset)
+            fixed (int* poff = w.Offset, parg = argMax)
             {
                 var c = new Context
                 {
                     X = px, Ldx = ldx, Out = po, N = n, K = k, KPadded = kp, Rows = prow, Bias = pb, Scale = pscale, L2 = pl2,
                     Residual = pres, Slack = pslack, Tok = ptok, Qx = pq, W = pw, Offset = poff, Panels = w.PanelCount, Bytes = bytes,
+                    Arg = wantArg ? parg : null,
                 };
                 pool.For(jobs, job =>
                 {
@@ -102,16 +119,26 @@ public static unsafe class ScreenedColumnMax
     }
 
     /// <summary>Plain twin: every logit through <see cref="ExactDot"/>, then max(0, column max).</summary>
-    public static void Reference(ReadOnlySpan<float> x, int ldx, ReadOnlySpan<int> starts, ReadOnlySpan<int> lengths, QuantizedMatrix w, Span<float> output)
+    public static void Reference(ReadOnlySpan<float> x, int ldx, ReadOnlySpan<int> starts, ReadOnlySpan<int> lengths, QuantizedMatrix w, Span<float> output) =>
+        Reference(x, ldx, starts, lengths, w, output, Span<int>.Empty);
+
+    /// <summary>Plain twin with the arg-max of each positive column (first row on ties, −1 where the output is 0).</summary>
+    public static void Reference(ReadOnlySpan<float> x, int ldx, ReadOnlySpan<int> starts, ReadOnlySpan<int> lengths, QuantizedMatrix w, Span<float> output, Span<int> argMax)
     {
         fixed (float* px = x, prow = w.Rows)
             for (int s = 0; s < starts.Length; s++)
                 for (int j = 0; j < w.N; j++)
                 {
                     float best = 0;
+                    int arg = -1;
                     for (int t = starts[s]; t < starts[s] + lengths[s]; t++)
-                        best = Math.Max(best, ExactDot(px + (long)t * ldx, prow + (long)j * w.K, w.K) + w.Bias[j]);
+                    {
+                        float e = ExactDot(px + (long)t * ldx, prow + (long)j * w.K, w.K) + w.Bias[j];
+                        if (e > best) arg = t - starts[s];
+                        best = Math.Max(best, e);
+                    }
                     output[s * w.N + j] = best;
+                    if (!argMax.IsEmpty) argMax[s * w.N + j] = arg;
                 }
     }
 
@@ -140,7 +167,7 @@ public static unsafe class ScreenedColumnMax
     {
         public float* X, Out, Rows, Bias, Scale, L2, Residual, Slack, Tok;
         public byte* Qx, W;
-        public int* Offset;
+        public int* Offset, Arg;
         public int Ldx, N, K, KPadded, Panels;
         public bool Bytes;
     }
@@ -268,7 +295,11 @@ public static unsafe class ScreenedColumnMax
             {
                 float m = 0;
                 for (int t = start; t < start + len; t++)
-                    m = Math.Max(m, ExactDot(c.X + (long)t * c.Ldx, c.Rows + (long)j * c.K, c.K) + c.Bias[j]);
+                {
+                    float e = ExactDot(c.X + (long)t * c.Ldx, c.Rows + (long)j * c.K, c.K) + c.Bias[j];
+                    if (e > m && c.Arg != null) c.Arg[(long)s * c.N + j] = t - start;
+                    m = Math.Max(m, e);
+                }
                 outRow[j] = m;
             }
             Interlocked.Add(ref s_exactDots, (long)len * (Math.Min(c.N, p1 * 32) - p0 * 32));
@@ -301,7 +332,11 @@ public static unsafe class ScreenedColumnMax
                     if (j >= c.N) continue;
                     exactDots++;
                     float exact = ExactDot(c.X + (long)(start + t) * c.Ldx, c.Rows + (long)j * c.K, c.K) + c.Bias[j];
-                    if (exact > outRow[j]) outRow[j] = exact;
+                    if (exact > outRow[j])
+                    {
+                        outRow[j] = exact;
+                        if (c.Arg != null) c.Arg[(long)s * c.N + j] = t;
+                    }
                 }
             }
         }
@@ -310,7 +345,7 @@ public static unsafe class ScreenedColumnMax
 
     private static long s_exactDots;
 
-    /// <summary>Exact float dot products computed by <see cref="Run"/> since the process started (all threads; for measurements and tests).</summary>
+    /// <summary>Exact float dot products computed by <c>Run</c> since the process started (all threads; for measurements and tests).</summary>
     internal static long ExactDotCount => Interlocked.Read(ref s_exactDots);
 
     /// <summary>Dispatches a tile of <paramref name="rows"/> (1..6) rows to the 16-bit kernel compiled for that count.</summary>

@@ -27,4 +27,21 @@ public static class Softmax
         for (int i = 0; i < row.Length; i++) { e[i] = Math.Exp(row[i] - max); sum += e[i]; }
         for (int i = 0; i < row.Length; i++) row[i] = (float)(e[i] / sum);
     }
+
+    /// <summary>dS = P ⊙ (dP − Σ P·dP) for one row (the gradient through <see cref="Forward"/>; <paramref name="ds"/> may alias <paramref name="dp"/>).</summary>
+    public static void Backward(ReadOnlySpan<float> p, ReadOnlySpan<float> dp, Span<float> ds)
+    {
+        if (p.IsEmpty) return;
+        float dot = TensorPrimitives.Dot(p, dp);
+        TensorPrimitives.Subtract(dp, dot, ds);
+        TensorPrimitives.Multiply(ds, p, ds);
+    }
+
+    /// <summary>Scalar double-precision twin of <see cref="Backward"/>.</summary>
+    public static void BackwardReference(ReadOnlySpan<float> p, ReadOnlySpan<float> dp, Span<float> ds)
+    {
+        double dot = 0;
+        for (int i = 0; i < p.Length; i++) dot += (double)p[i] * dp[i];
+        for (int i = 0; i < p.Length; i++) ds[i] = (float)(p[i] * (dp[i] - dot));
+    }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Splade.Training.Checkpoint;
 using Splade.Training.Data;
-using Splade.Training.Kernels;
 using Splade.Training.Losses;
 using Splade.Training.Model;
 using Splade.Training.Optim;
@@ -30,6 +29,9 @@ public sealed class SpladeTrainer
     /// <summary>The network.</summary>
     public BertMlmSplade Model { get; private set; }
 
+    /// <summary>Threads of the training kernels.</summary>
+    public Splade.Tensors.ComputePool Pool { get; }
+
     /// <summary>The loss (its regularizer weights change during warm-up).</summary>
     public SpladeLoss Loss { get; }
 
@@ -52,7 +54,8 @@ public sealed class SpladeTrainer
             _preserved = source.NonFloatTensors.ToList();
             Parameters = BertParameters.Load(Config, source);
         }
-        Model = new BertMlmSplade(Parameters, options.Seed);
+        Pool = new Splade.Tensors.ComputePool(options.Threads ?? Environment.ProcessorCount);
+        Model = new BertMlmSplade(Parameters, options.Seed, Pool);
         IRankingLoss baseLoss = options.Loss == RankingLossKind.MarginMse ? new SparseMarginMseLoss() : new SparseMultipleNegativesRankingLoss(options.Scale);
         Loss = new SpladeLoss(baseLoss, options.DocumentRegularizerWeight, options.QueryRegularizerWeight);
         Optimizer = new AdamW(options.Beta1, options.Beta2, options.AdamEps, options.WeightDecay);
@@ -114,7 +117,7 @@ public sealed class SpladeTrainer
             var state = SpladeCheckpoint.LoadTrainerState(resumeFrom);
             using (var src = new SafeTensorsTensorSource(Path.Combine(resumeFrom, "model.safetensors")))
                 Parameters = BertParameters.Load(Config, src);
-            Model = new BertMlmSplade(Parameters, _o.Seed);
+            Model = new BertMlmSplade(Parameters, _o.Seed, Pool);
             SpladeCheckpoint.LoadOptimizer(Optimizer, Parameters, resumeFrom);
             (globalStep, startEpoch, skipBatches, best, bestStep) = (state.GlobalStep, state.Epoch, state.BatchInEpoch, state.BestMetric, state.BestStep);
             log.AddRange(state.EpochLog);
@@ -123,6 +126,8 @@ public sealed class SpladeTrainer
         var epochs = log.Select(e => new EpochResult(e.Epoch, e.Step, e.TrainingLoss, e.Ndcg10, e.Step == bestStep, e.Metrics?.ToList())).ToList();
         var stats = TrainingDataStatistics.Compute(rows, Tokenize);
 
+        int firstStep = globalStep;
+        var trainingClock = Stopwatch.StartNew();
         for (int epoch = startEpoch; epoch < _o.Epochs && globalStep < totalSteps; epoch++)
         {
             var batches = NoDuplicatesBatchSampler.Batches(rows, _o.BatchSize, _o.Seed, epoch);
@@ -157,9 +162,23 @@ public sealed class SpladeTrainer
                 lossSum += sum.Total;
                 lossCount++;
                 double secs = sw.Elapsed.TotalSeconds;
+                // Remaining steps at the mean step time of this run so far (evaluations and saves included).
+                double eta = trainingClock.Elapsed.TotalSeconds / (globalStep - firstStep) * (totalSteps - globalStep);
                 if (progress is not null && (globalStep % Math.Max(1, _o.LogEverySteps) == 0 || globalStep == totalSteps))
                     progress(new TrainingProgress(epoch, globalStep, totalSteps, sum.Total, sum.Base, sum.DocumentRegularizer, sum.QueryRegularizer,
-                        lr, norm, tokens / Math.Max(secs, 1e-9), secs, Process.GetCurrentProcess().PeakWorkingSet64));
+                        lr, norm, tokens / Math.Max(secs, 1e-9), secs, Process.GetCurrentProcess().PeakWorkingSet64, eta));
+                if (evaluator is not null && _o.EvalEverySteps is > 0 && globalStep % _o.EvalEverySteps.Value == 0 && globalStep < totalSteps
+                    && b + micro < batches.Count)
+                {
+                    // A mid-epoch evaluation (the epoch's own evaluation follows at its end).
+                    double value = SelectionMetric(evaluator(CreateEncoder(), epoch));
+                    if (best is null || value > best)
+                    {
+                        best = value;
+                        bestStep = globalStep;
+                        SaveResumable(bestDir, new(globalStep, epoch, b + micro, best, bestStep, log));
+                    }
+                }
                 if (_o.SaveEverySteps is > 0 && globalStep % _o.SaveEverySteps.Value == 0)
                     SaveResumable(Path.Combine(_o.OutputDir, "checkpoint-last"),
                         new(globalStep, epoch, b + micro, best, bestStep, log));
@@ -215,7 +234,7 @@ public sealed class SpladeTrainer
 
     /// <summary>The checkpoint in <paramref name="dir"/> loaded by the inference library, with the training sequence limit.</summary>
     private SparseEncoder LoadSaved(string dir) =>
-        SparseEncoder.Load(dir, new SparseEncoderOptions { Threads = TrainingParallel.MaxThreads, MaxSeqLength = MaxLen });
+        SparseEncoder.Load(dir, new SparseEncoderOptions { Threads = Pool.Threads, MaxSeqLength = MaxLen });
 
     /// <summary>The value of <see cref="SpladeTrainingOptions.MetricForBestModel"/> among <paramref name="metrics"/>.</summary>
     private double SelectionMetric(IReadOnlyList<KeyValuePair<string, double>> metrics)

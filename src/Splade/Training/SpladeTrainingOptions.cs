@@ -21,6 +21,12 @@ public sealed class SpladeTrainingOptions
     public int Epochs { get; init; } = 1;
     /// <summary>Stop after this many optimizer steps (null: epochs decide).</summary>
     public int? MaxSteps { get; init; }
+
+    /// <summary>Also evaluate every this many optimizer steps (null: only at epoch ends); a better result becomes the best checkpoint.</summary>
+    public int? EvalEverySteps { get; init; }
+
+    /// <summary>Threads of the training kernels (null: one per processor). Results do not depend on it.</summary>
+    public int? Threads { get; init; }
     public double LearningRate { get; init; } = 6e-5;
     public double Beta1 { get; init; } = 0.9;
     public double Beta2 { get; init; } = 0.999;

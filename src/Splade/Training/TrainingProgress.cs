@@ -3,7 +3,7 @@ namespace Splade.Training;
 /// <summary>Progress report after an optimizer step.</summary>
 public sealed record TrainingProgress(
     int Epoch, int Step, int TotalSteps, double Loss, double BaseLoss, double DocumentRegularizer, double QueryRegularizer,
-    double LearningRate, double? GradNorm, double TokensPerSecond, double StepSeconds, long PeakWorkingSetBytes);
+    double LearningRate, double? GradNorm, double TokensPerSecond, double StepSeconds, long PeakWorkingSetBytes, double? EtaSeconds = null);
 
 /// <summary>One finished epoch.</summary>
 /// <param name="Epoch">0-based epoch.</param>

@@ -42,4 +42,24 @@ public class FixtureReproductionTests(ITestOutputHelper output)
             opt.Update(p.All, 1e-3);
         }
     }
+
+    [Fact]
+    public void OneThreadGivesTheSameGradientsAsTwoBitForBit()
+    {
+        var fx = TrainingFixture.Load();
+        var loss = new SpladeLoss(new SparseMultipleNegativesRankingLoss(1.0), 0.003, 0.005);
+        List<float[]>? first = null;
+        double firstLoss = 0;
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var p = fx.LoadParameters();
+            // Dropout on, so that the masks' path is covered too.
+            var model = new BertMlmSplade(p, dropoutSeed: 5, new Splade.Tensors.ComputePool(threads)) { Training = true };
+            double total = fx.Step(model, loss).Total;
+            var grads = p.All.Select(t => t.Grad).ToList();
+            if (first is null) { first = grads; firstLoss = total; continue; }
+            Assert.Equal(firstLoss, total);
+            for (int i = 0; i < grads.Count; i++) Assert.True(first[i].AsSpan().SequenceEqual(grads[i]), $"{p.All[i].Name} differs between 1 and 2 threads");
+        }
+    }
 }

@@ -71,6 +71,37 @@ public class TrainerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void EvalStepsEvaluatesInsideTheEpochAndProgressCarriesAnEta()
+    {
+        var fx = TrainingFixture.Load();
+        string outDir = Directory.CreateTempSubdirectory("splade-train").FullName;
+        try
+        {
+            var f = FixtureOptions(outDir, 1);
+            var options = new SpladeTrainingOptions
+            {
+                OutputDir = outDir, BatchSize = 2, Epochs = 1, LearningRate = f.LearningRate, WeightDecay = f.WeightDecay, Schedule = f.Schedule,
+                MaxGradNorm = null, RegularizerWarmup = false, Dropout = false, EvalEverySteps = 1,
+            };
+            var trainer = new SpladeTrainer(fx.ModelDir, options, text => fx.IdsByText[text]);
+            var steps = new List<TrainingProgress>();
+            var evaluatedAfter = new List<int>();
+            var result = trainer.Train(FixtureRows(fx), (enc, epoch) =>
+            {
+                evaluatedAfter.Add(steps.Count);
+                return evaluatedAfter.Count == 1 ? 0.9 : 0.5; // the mid-epoch evaluation is the best
+            }, steps.Add);
+            Assert.Equal(2, result.Steps);
+            Assert.Equal([1, 2], evaluatedAfter); // after step 1 (inside the epoch) and at the epoch's end
+            Assert.Equal(0.9, result.BestNdcg10);
+            Assert.Equal(1, SpladeCheckpoint.LoadTrainerState(Path.Combine(outDir, "best")).GlobalStep);
+            Assert.True(steps[0].EtaSeconds > 0);
+            Assert.Equal(0, steps[1].EtaSeconds);
+        }
+        finally { Directory.Delete(outDir, true); }
+    }
+
+    [Fact]
     public void ResumingFromACheckpointGivesTheSameWeightsAsAnUninterruptedRun()
     {
         var fx = TrainingFixture.Load();
