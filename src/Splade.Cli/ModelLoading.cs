@@ -17,10 +17,12 @@ internal static class ModelLoading
             DownloadProgress = new DownloadReporter(stderr),
         });
 
-    /// <summary>Prints one line per file and at most one progress line per second per file; a file's
-    /// completed line once, however often the download reports its last byte.</summary>
+    /// <summary>Prints one line per file when it completes; for files of a megabyte or more (or of unknown
+    /// size) also a line when it starts and at most one progress line per second. A file's completed line
+    /// once, however often the download reports its last byte.</summary>
     internal sealed class DownloadReporter(TextWriter stderr) : IProgress<HubDownloadProgress>
     {
+        private const long LargeFile = 1_000_000;
         private string? _file;
         private string? _finished;
         private DateTime _last;
@@ -31,15 +33,30 @@ internal static class ModelLoading
             {
                 bool done = p.BytesTotal is long t && p.BytesDone >= t;
                 if (done && p.File == _finished) return;
-                if (p.File != _file || done || DateTime.UtcNow - _last > TimeSpan.FromSeconds(1))
+                bool large = p.BytesTotal is not long size || size >= LargeFile;
+                bool print = done || (large && (p.File != _file || DateTime.UtcNow - _last > TimeSpan.FromSeconds(1)));
+                if (print)
                 {
-                    string total = p.BytesTotal is long tt ? $"/{tt / 1e6:F1}" : "";
-                    stderr.WriteLine($"download [{p.FileIndex + 1}/{p.FileCount}] {p.File}: {p.BytesDone / 1e6:F1}{total} MB");
-                    _file = p.File;
+                    string amount = Amount(p.BytesDone, p.BytesTotal);
+                    stderr.WriteLine($"download [{p.FileIndex + 1}/{p.FileCount}] {p.File}: {amount}");
                     _last = DateTime.UtcNow;
                     if (done) _finished = p.File;
                 }
+                _file = p.File;
             }
+        }
+
+        /// <summary>"done/total unit" (or "done unit" when the total is unknown), in MB for files of a megabyte
+        /// or more, else in kB.</summary>
+        private static string Amount(long done, long? total)
+        {
+            bool mb = (total ?? done) >= LargeFile;
+            double scale = mb ? 1e6 : 1e3;
+            string unit = mb ? "MB" : "kB";
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            return total is long t
+                ? string.Create(inv, $"{done / scale:F1}/{t / scale:F1} {unit}")
+                : string.Create(inv, $"{done / scale:F1} {unit}");
         }
     }
 }

@@ -18,7 +18,29 @@ public class DownloadReporterTests
 
         var lines = stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(
-            ["download [4/10] model.safetensors: 0.0/4.1 MB", "download [4/10] model.safetensors: 4.1/4.1 MB", "download [5/10] vocab.txt: 0.2/0.2 MB"],
+            ["download [4/10] model.safetensors: 0.0/4.1 MB", "download [4/10] model.safetensors: 4.1/4.1 MB", "download [5/10] vocab.txt: 231.5/231.5 kB"],
             lines);
+    }
+
+    [Fact]
+    public void SmallFile_PrintsOnlyItsCompletedLine()
+    {
+        var stderr = new StringWriter();
+        var reporter = new ModelLoading.DownloadReporter(stderr);
+        reporter.Report(new HubDownloadProgress("config.json", 0, 612, 0, 10));
+        reporter.Report(new HubDownloadProgress("config.json", 300, 612, 0, 10));
+        reporter.Report(new HubDownloadProgress("config.json", 612, 612, 0, 10));
+
+        Assert.Equal(["download [1/10] config.json: 0.6/0.6 kB"], stderr.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void UnknownSize_PrintsItsStart()
+    {
+        var stderr = new StringWriter();
+        var reporter = new ModelLoading.DownloadReporter(stderr);
+        reporter.Report(new HubDownloadProgress("model.safetensors", 0, null, 0, 1));
+
+        Assert.Equal("download [1/1] model.safetensors: 0.0 kB", stderr.ToString().Trim());
     }
 }
