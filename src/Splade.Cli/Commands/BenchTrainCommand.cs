@@ -24,10 +24,11 @@ internal sealed class BenchTrainCommand : ICommand
     public string Summary => "Measure one training step (forward, loss, backward, AdamW) against encoding the same tokens.";
 
     public string Usage => """
-        splade bench-train --model <folder|owner/name[@rev]> [--threads N] [--runs R] [--json]
+        splade bench-train --model <folder|owner/name[@rev]> [--threads N] [--runs R] [--profile] [--json]
 
           --threads N   compute threads (default: all cores)
           --runs R      measured repetitions (default 3), after one warm-up; medians and min-max are reported
+          --profile     also time every part of the forward and backward (mean seconds per step)
           --json        print one JSON object instead of the table
 
         The batch is deterministic: 16 rows of (query, positive, 2 negatives) with token lengths drawn
@@ -43,6 +44,7 @@ internal sealed class BenchTrainCommand : ICommand
         string model0 = args.Require("model");
         int? threadsArg = args.GetInt("threads", min: 1, max: 1024);
         int runs = args.GetInt("runs", min: 1, max: 100) ?? 3;
+        bool profile = args.Flag("profile");
         bool json = args.Flag("json");
         args.ThrowOnUnused();
 
@@ -75,6 +77,8 @@ internal sealed class BenchTrainCommand : ICommand
         var encodeSeconds = new List<double>();
         var phases = new List<Phases>();
         long peakBytes = 0;
+        var stepProfile = profile ? new StepProfile() : null;
+        model.Profile = stepProfile;
         for (int r = 0; r < runs; r++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -120,6 +124,7 @@ internal sealed class BenchTrainCommand : ICommand
             Gemm = gemms,
             GemmPercentOfPeakWeighted = gemms.Sum(g => g.Gflop) / gemms.Sum(g => g.Gflop / g.Gflops) / (peakN / 1e9) * 100,
             PeakWorkingSetMb = peakBytes / 1e6,
+            Profile = stepProfile?.Parts.Select(x => new ProfilePart(x.Part, x.Seconds / runs)).ToList(),
         };
         if (json) context.Stdout.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         else report.WriteTable(context.Stdout);
@@ -218,6 +223,9 @@ internal sealed class BenchTrainCommand : ICommand
     }
 }
 
+/// <summary>Mean seconds per step spent in one part of the forward or backward.</summary>
+internal sealed record ProfilePart(string Part, double Seconds);
+
 /// <summary>One GEMM of the training step: GFLOP, wall GFLOP/s on all threads, % of the all-thread FMA peak.</summary>
 internal sealed record TrainGemmResult(string Shape, double Gflop, double Gflops, double PercentOfPeak);
 
@@ -248,6 +256,7 @@ internal sealed class BenchTrainReport
     public required List<TrainGemmResult> Gemm { get; init; }
     public required double GemmPercentOfPeakWeighted { get; init; }
     public required double PeakWorkingSetMb { get; init; }
+    public List<ProfilePart>? Profile { get; init; }
 
     public void WriteTable(TextWriter o)
     {
@@ -270,5 +279,9 @@ internal sealed class BenchTrainReport
         foreach (var g in Gemm)
             o.WriteLine(string.Create(ci, $"  {g.Shape,-44} {g.Gflops,7:F1} GFLOP/s {g.PercentOfPeak,5:F0}%"));
         o.WriteLine(string.Create(ci, $"peak working set (step)    {PeakWorkingSetMb:F0} MB"));
+        if (Profile is null) return;
+        o.WriteLine("where a step's time goes (mean s per step, all layers):");
+        foreach (var part in Profile)
+            o.WriteLine(string.Create(ci, $"  {part.Part,-44} {part.Seconds,7:F3}"));
     }
 }

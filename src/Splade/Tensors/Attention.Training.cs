@@ -10,7 +10,8 @@ namespace Splade.Tensors;
 /// dV_h = P̃ᵀ·dC_h, dP = (dC_h·V_hᵀ) ⊙ mask, dS = softmax backward of dP, times scale,
 /// dQ_h = dS·K_h, dK_h = dSᵀ·Q_h. Jobs are (sequence, head) pairs and each writes only its own rows
 /// and head columns, every sum in a fixed order: results do not depend on the thread count.
-/// Probabilities are stored per sequence, head-major: sequence s at Σ_{s' &lt; s} heads·L_{s'}², head h at
+/// Head widths that are a multiple of 16 run on the inference register blocks (Attention.TrainingBlocked.cs);
+/// other widths on the plain loops below. Probabilities are stored per sequence, head-major: sequence s at Σ_{s' &lt; s} heads·L_{s'}², head h at
 /// + h·L_s², row i of that block at + i·L_s.
 /// </summary>
 public static unsafe partial class Attention
@@ -47,6 +48,11 @@ public static unsafe partial class Attention
         int[] st = starts.ToArray(), len = lengths.ToArray(), off = ProbabilityOffsets(lengths, heads);
         fixed (float* pq = q, pk = k, pv = v, pp = probabilities, pm = dropMask, pc = context)
         {
+            if (UseBlocked(headDim))
+            {
+                TrainingForwardBlocked(pq, pk, pv, ld, st, len, off, heads, headDim, scale, pp, masked ? pm : null, pc, ldc, pool);
+                return;
+            }
             nint aq = (nint)pq, ak = (nint)pk, av = (nint)pv, ap = (nint)pp, am = (nint)pm, ac = (nint)pc;
             pool.For(st.Length * heads, job =>
             {
@@ -93,6 +99,11 @@ public static unsafe partial class Attention
         int[] st = starts.ToArray(), len = lengths.ToArray(), off = ProbabilityOffsets(lengths, heads);
         fixed (float* pq = q, pk = k, pv = v, pp = probabilities, pm = dropMask, pdc = dContext, pdq = dq, pdk = dk, pdv = dv)
         {
+            if (UseBlocked(headDim))
+            {
+                BackwardBlocked(pq, pk, pv, ld, st, len, off, heads, headDim, scale, pp, masked ? pm : null, pdc, lddc, pdq, pdk, pdv, pool);
+                return;
+            }
             nint aq = (nint)pq, ak = (nint)pk, av = (nint)pv, ap = (nint)pp, am = (nint)pm, adc = (nint)pdc, adq = (nint)pdq, adk = (nint)pdk, adv = (nint)pdv;
             pool.For(st.Length * heads, job =>
             {

@@ -149,15 +149,24 @@ public sealed class QuantizedMatrix
             long baseIndex = (long)panel * kp * PanelWidth + lane * group;
             long qsum = 0;
             double residualSquares = 0;
-            for (int c = 0; c < k; c++)
+            // Any integer q in [−levels, levels] keeps the bound exact (the residual is measured, not assumed):
+            // q = round(w·(1/s)) with the reciprocal once per row; the layout index advances per group.
+            double inverse = s == 0 ? 0 : 1.0 / s;
+            int groupStride = PanelWidth * group;
+            long index = baseIndex;
+            for (int c0 = 0; c0 < k; c0 += group, index += groupStride)
             {
-                int q = s == 0 ? 0 : (int)Math.Clamp(Math.Round(row[c] / (double)s), -levels, levels);
-                double r = row[c] - (double)s * q; // s·q is exact in double
-                residualSquares += r * r;
-                int index = (int)(baseIndex + (long)(c / group) * PanelWidth * group + c % group);
-                if (size == 1) bytes[index] = (byte)(sbyte)q;
-                else shorts[index] = (short)q;
-                qsum += q;
+                int width = Math.Min(group, k - c0);
+                for (int g = 0; g < width; g++)
+                {
+                    float v = row[c0 + g];
+                    int q = (int)Math.Clamp(Math.Round(v * inverse), -levels, levels);
+                    double r = v - (double)s * q; // s·q is exact in double
+                    residualSquares += r * r;
+                    if (size == 1) bytes[(int)(index + g)] = (byte)(sbyte)q;
+                    else shorts[(int)(index + g)] = (short)q;
+                    qsum += q;
+                }
             }
             if (size == 1) offset[j] = checked((int)(activationLevels * qsum));
             residual[j] = (float)(Math.Sqrt(residualSquares) * (1 + 1e-6));

@@ -57,6 +57,9 @@ public sealed class BackwardKernelTests
     [InlineData(8, new[] { 1, 7, 13 }, false)]
     [InlineData(20, new[] { 5, 1, 9 }, true)]
     [InlineData(32, new[] { 6, 11 }, true)]
+    [InlineData(16, new[] { 3, 40, 1 }, true)]
+    [InlineData(64, new[] { 1, 4, 7, 33, 70 }, true)]
+    [InlineData(64, new[] { 9, 2, 31, 5 }, false)]
     public void Attention_backward_matches_the_twin_and_does_not_depend_on_threads(int headDim, int[] lengths, bool dropout)
     {
         int heads = 2, h = heads * headDim, ld = 3 * h, tokens = lengths.Sum();

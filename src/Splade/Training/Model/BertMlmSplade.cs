@@ -31,6 +31,9 @@ public sealed class BertMlmSplade
     /// <summary>Dropout on when true.</summary>
     public bool Training { get; set; }
 
+    /// <summary>When set, each part of <see cref="Forward"/> and <see cref="Backward"/> charges its wall time here.</summary>
+    public StepProfile? Profile { get; set; }
+
     /// <summary>Threads the kernels use.</summary>
     public ComputePool Pool => _pool;
 
@@ -105,6 +108,7 @@ public sealed class BertMlmSplade
                 _types[t] = ty;
             }
         }
+        Profile?.Restart();
         bool drop = Training;
         float pH = _c.HiddenDropoutProb, pA = _c.AttentionProbsDropoutProb;
         int heads = _c.NumAttentionHeads, d = H / heads;
@@ -114,6 +118,7 @@ public sealed class BertMlmSplade
         Embeddings.Forward(_ids, _pos, _types, _p.WordEmbeddings.Data, _p.PositionEmbeddings.Data, _p.TokenTypeEmbeddings.Data, H, _emb);
         LayerNorm.TrainingForward(_emb, n, H, _p.EmbLnW.Data, _p.EmbLnB.Data, _c.LayerNormEps, _x0, _mean0, _rstd0, _pool);
         _mask0 = MaybeDropout(drop, pH, _x0);
+        Profile?.Lap("forward: embeddings + LayerNorm");
 
         _layers = new LayerCache[_c.NumHiddenLayers];
         int probCount = Attention.ProbabilityCount(_lengths, heads);
@@ -124,27 +129,35 @@ public sealed class BertMlmSplade
             var c = _layers[l] = new LayerCache { Input = x };
             c.Qkv = new float[n * 3 * H]; c.Ctx = new float[n * H];
             Gemm.Linear(x, n, H, PackQkv(w), c.Qkv, 3 * H, _pool);
+            Profile?.Lap("forward: qkv GEMM");
             c.Probs = new float[probCount];
-            if (drop && pA > 0) { c.ProbMask = new float[probCount]; Dropout.MakeMask(_dropoutRng, pA, c.ProbMask); }
+            if (drop && pA > 0) { c.ProbMask = new float[probCount]; Dropout.MakeMask((ulong)_dropoutRng.NextInt64(), pA, c.ProbMask, _pool); }
             Attention.TrainingForward(c.Qkv, c.Qkv.AsSpan(H), c.Qkv.AsSpan(2 * H), 3 * H, _starts, _lengths, heads, d, scale,
                 c.Probs, c.ProbMask, c.Ctx, H, _pool);
+            Profile?.Lap("forward: attention");
 
             c.Pre1 = new float[n * H];
             Gemm.Linear(c.Ctx, n, H, Pack(w.AttnOutW, w.AttnOutB), c.Pre1, H, _pool);
+            Profile?.Lap("forward: attention.output GEMM");
             c.Mask1 = MaybeDropout(drop, pH, c.Pre1);
             System.Numerics.Tensors.TensorPrimitives.Add(c.Pre1, x, c.Pre1);
             c.A = new float[n * H]; c.Mean1 = new float[n]; c.Rstd1 = new float[n];
             LayerNorm.TrainingForward(c.Pre1, n, H, w.AttnLnW.Data, w.AttnLnB.Data, _c.LayerNormEps, c.A, c.Mean1, c.Rstd1, _pool);
+            Profile?.Lap("forward: dropout + residual + LayerNorm");
 
             c.InterPre = new float[n * I]; c.InterAct = new float[n * I];
             Gemm.Linear(c.A, n, H, Pack(w.InterW, w.InterB), c.InterPre, I, _pool);
+            Profile?.Lap("forward: intermediate GEMM");
             Activate(c.InterPre, c.InterAct);
+            Profile?.Lap("forward: GELU");
             c.Pre2 = new float[n * H];
             Gemm.Linear(c.InterAct, n, I, Pack(w.OutW, w.OutB), c.Pre2, H, _pool);
+            Profile?.Lap("forward: output GEMM");
             c.Mask2 = MaybeDropout(drop, pH, c.Pre2);
             System.Numerics.Tensors.TensorPrimitives.Add(c.Pre2, c.A, c.Pre2);
             c.Out = new float[n * H]; c.Mean2 = new float[n]; c.Rstd2 = new float[n];
             LayerNorm.TrainingForward(c.Pre2, n, H, w.OutLnW.Data, w.OutLnB.Data, _c.LayerNormEps, c.Out, c.Mean2, c.Rstd2, _pool);
+            Profile?.Lap("forward: dropout + residual + LayerNorm");
             x = c.Out;
         }
 
@@ -152,6 +165,7 @@ public sealed class BertMlmSplade
         Gemm.Linear(x, n, H, Pack(_p.HeadDenseW, _p.HeadDenseB), _headPre, H, _pool);
         Activate(_headPre, _headAct);
         LayerNorm.TrainingForward(_headAct, n, H, _p.HeadLnW.Data, _p.HeadLnB.Data, _c.LayerNormEps, _t, _meanH, _rstdH, _pool);
+        Profile?.Lap("forward: MLM head transform");
 
         var pooled = new float[_s * V];
         if (_maxPooling)
@@ -159,6 +173,7 @@ public sealed class BertMlmSplade
             _maxLogit = new float[_s * V];
             _argMax = new int[_s * V];
             QuantizedMatrix? screen = QuantizedMatrix.IsSupported ? QuantizedMatrix.Pack(_p.DecoderW.Data, V, H, _p.DecoderB.Data, QuantizedMatrix.DefaultWeightBits, _pool) : null;
+            Profile?.Lap("forward: decoder screen pack");
             PooledDecoder.MaxForward(_t, H, _starts, _lengths, _p.DecoderW.Data, _p.DecoderB.Data, V, screen, _poolingActivation,
                 _maxLogit, _argMax, pooled, _pool);
         }
@@ -166,6 +181,7 @@ public sealed class BertMlmSplade
         {
             PooledDecoder.SumForward(_t, H, _starts, _lengths, PackedMatrix.Pack(_p.DecoderW.Data, V, H, _p.DecoderB.Data), _poolingActivation, pooled, _pool);
         }
+        Profile?.Lap("forward: decoder + pooling");
         _forwardDone = true;
         return pooled;
     }
@@ -179,6 +195,7 @@ public sealed class BertMlmSplade
         float scale = 1f / MathF.Sqrt(d);
         if (dPooled.Length != _s * V) throw new ArgumentException($"dPooled has {dPooled.Length} values, expected {_s}×{V}.");
 
+        Profile?.Restart();
         var dT = new float[n * H];
         if (_maxPooling)
             PooledDecoder.MaxBackward(_t, H, _starts, _lengths, _p.DecoderW.Data, V, _maxLogit, _argMax, dPooled, _poolingActivation,
@@ -186,12 +203,14 @@ public sealed class BertMlmSplade
         else
             PooledDecoder.SumBackward(_t, H, _starts, _lengths, _p.DecoderW.Data, _p.DecoderB.Data, V, dPooled, _poolingActivation,
                 dT, _p.DecoderW.Grad, _p.DecoderB.Grad, _pool);
+        Profile?.Lap("backward: decoder + pooling");
         var dHead = new float[n * H];
         LayerNorm.Backward(_headAct, _meanH, _rstdH, _p.HeadLnW.Data, dT, n, H, dHead, false, _p.HeadLnW.Grad, _p.HeadLnB.Grad, _pool);
         ActivateBackward(_headPre, dHead);
         var dx = new float[n * H];
         float[] lastOut = _layers.Length > 0 ? _layers[^1].Out : _x0;
         Linear(lastOut, dHead, n, H, H, _p.HeadDenseW, _p.HeadDenseB, dx, accumulate: false);
+        Profile?.Lap("backward: MLM head transform");
 
         var dA = new float[n * H];
         var dInter = new float[n * I];
@@ -209,17 +228,24 @@ public sealed class BertMlmSplade
             LayerNorm.Backward(c.Pre2, c.Mean2, c.Rstd2, w.OutLnW.Data, dx, n, H, dPre2, false, w.OutLnW.Grad, w.OutLnB.Grad, _pool);
             Array.Copy(dPre2, dA, n * H); // residual
             if (c.Mask2 is not null) Dropout.Apply(dPre2, c.Mask2);
+            Profile?.Lap("backward: LayerNorm + dropout");
             Linear(c.InterAct, dPre2, n, I, H, w.OutW, w.OutB, dInter, accumulate: false);
+            Profile?.Lap("backward: output GEMMs");
             ActivateBackward(c.InterPre, dInter);
+            Profile?.Lap("backward: GELU");
             Linear(c.A, dInter, n, H, I, w.InterW, w.InterB, dA, accumulate: true);
+            Profile?.Lap("backward: intermediate GEMMs");
             // a = LN(dropout(dense_o(ctx)) + x)
             var dPre1 = dTmp;
             LayerNorm.Backward(c.Pre1, c.Mean1, c.Rstd1, w.AttnLnW.Data, dA, n, H, dPre1, false, w.AttnLnW.Grad, w.AttnLnB.Grad, _pool);
             Array.Copy(dPre1, dx, n * H); // residual into the layer input gradient
             if (c.Mask1 is not null) Dropout.Apply(dPre1, c.Mask1);
+            Profile?.Lap("backward: LayerNorm + dropout");
             Linear(c.Ctx, dPre1, n, H, H, w.AttnOutW, w.AttnOutB, dCtx, accumulate: false);
+            Profile?.Lap("backward: attention.output GEMMs");
             Attention.Backward(c.Qkv, c.Qkv.AsSpan(H), c.Qkv.AsSpan(2 * H), 3 * H, _starts, _lengths, heads, d, scale,
                 c.Probs, c.ProbMask, dCtx, H, dQkv, dQkv.AsSpan(H), dQkv.AsSpan(2 * H), _pool);
+            Profile?.Lap("backward: attention");
             // The fused projection: dx += dQKV·W_qkv; dW_qkv, db_qkv split back into the three tensors.
             Gemm.BackwardInput(dQkv, n, 3 * H, PackedMatrix.PackTransposed(ConcatQkv(w), 3 * H, H, H, _pool), dx, H, accumulate: true, _pool);
             Array.Clear(dWqkv);
@@ -227,12 +253,14 @@ public sealed class BertMlmSplade
             Gemm.BackwardWeight(c.Input, dQkv, n, H, 3 * H, dWqkv, dBqkv, _pool);
             AddInto(dWqkv, 0, w.QueryW.Grad); AddInto(dWqkv, H * H, w.KeyW.Grad); AddInto(dWqkv, 2 * H * H, w.ValueW.Grad);
             AddInto(dBqkv, 0, w.QueryB.Grad); AddInto(dBqkv, H, w.KeyB.Grad); AddInto(dBqkv, 2 * H, w.ValueB.Grad);
+            Profile?.Lap("backward: qkv GEMMs");
         }
 
         if (_mask0 is not null) Dropout.Apply(dx, _mask0);
         var dEmb = dTmp;
         LayerNorm.Backward(_emb, _mean0, _rstd0, _p.EmbLnW.Data, dx, n, H, dEmb, false, _p.EmbLnW.Grad, _p.EmbLnB.Grad, _pool);
         Embeddings.Backward(_ids, _pos, _types, dEmb, H, _p.WordEmbeddings.Grad, _p.PositionEmbeddings.Grad, _p.TokenTypeEmbeddings.Grad, _pool);
+        Profile?.Lap("backward: embeddings + LayerNorm");
     }
 
     /// <summary>Number of tokens of the last forward.</summary>
@@ -270,7 +298,7 @@ public sealed class BertMlmSplade
     {
         if (!on || p <= 0) return null;
         var mask = new float[x.Length];
-        Dropout.MakeMask(_dropoutRng, p, mask);
+        Dropout.MakeMask((ulong)_dropoutRng.NextInt64(), p, mask, _pool);
         Dropout.Apply(x, mask);
         return mask;
     }
