@@ -17,7 +17,7 @@ internal static class ModelLoading
             DownloadProgress = new DownloadReporter(stderr),
         });
 
-    /// <summary>Prints one line per file when it completes; for files of a megabyte or more (or of unknown
+    /// <summary>Prints nothing for files already in the cache; one line per downloaded file when it completes; for files of a megabyte or more (or of unknown
     /// size) also a line when it starts and at most one progress line per second. A file's completed line
     /// once, however often the download reports its last byte.</summary>
     internal sealed class DownloadReporter(TextWriter stderr) : IProgress<HubDownloadProgress>
@@ -31,6 +31,7 @@ internal static class ModelLoading
         {
             lock (this)
             {
+                if (p.FromCache) return; // nothing downloaded, nothing to say
                 bool done = p.BytesTotal is long t && p.BytesDone >= t;
                 if (done && p.File == _finished) return;
                 bool large = p.BytesTotal is not long size || size >= LargeFile;

@@ -78,7 +78,7 @@ public sealed partial class HubClient
             if (Cache.TryGetFile(pinned, info.Sha, file) is { } cached)
             {
                 long length = HubCache.ContentLength(cached);
-                progress?.Report(new HubDownloadProgress(file, length, length, index, files.Count));
+                progress?.Report(new HubDownloadProgress(file, length, length, index, files.Count) { FromCache = true });
                 continue;
             }
             var metadata = await GetFileMetadataAsync(pinned, file, cancellationToken).ConfigureAwait(false);

@@ -43,4 +43,14 @@ public class DownloadReporterTests
 
         Assert.Equal("download [1/1] model.safetensors: 0.0 kB", stderr.ToString().Trim());
     }
+
+    [Fact]
+    public void CachedFiles_PrintNothing()
+    {
+        var stderr = new StringWriter();
+        var reporter = new ModelLoading.DownloadReporter(stderr);
+        reporter.Report(new HubDownloadProgress("model.safetensors", 4_100_000, 4_100_000, 0, 2) { FromCache = true });
+        reporter.Report(new HubDownloadProgress("vocab.txt", 231_508, 231_508, 1, 2) { FromCache = true });
+        Assert.Equal("", stderr.ToString());
+    }
 }

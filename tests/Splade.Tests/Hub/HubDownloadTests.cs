@@ -47,6 +47,7 @@ public class HubDownloadTests(ITestOutputHelper output)
         Assert.Equal(ctx.Files["model.safetensors"].Length, last.BytesDone);
         Assert.Equal(ctx.Files["model.safetensors"].Length, last.BytesTotal);
         Assert.All(progress.Items, p => Assert.Equal(ctx.Files.Count, p.FileCount));
+        Assert.DoesNotContain(progress.Items, p => p.FromCache);
     }
 
     [Fact]
@@ -56,12 +57,16 @@ public class HubDownloadTests(ITestOutputHelper output)
         string first = await ModelLocator.ResolveAsync(HubTestContext.RepoId, ctx.Options());
         ctx.ClearRequests();
 
-        string second = ModelLocator.Resolve(HubTestContext.RepoId, ctx.Options());
+        var progress = new ListProgress<HubDownloadProgress>();
+        string second = await ModelLocator.ResolveAsync(HubTestContext.RepoId, ctx.Options(), progress);
 
         Assert.Equal(first, second);
         var request = Assert.Single(ctx.Hub.Hub.Requests);
         Assert.StartsWith("/api/models/acme/tiny-splade/revision/main", request.Target);
         Assert.Empty(ctx.Hub.Cdn.Requests);
+        // Every file reported once, complete and marked as served from the cache.
+        Assert.Equal(ctx.Files.Count, progress.Items.Count);
+        Assert.All(progress.Items, p => { Assert.True(p.FromCache); Assert.Equal(p.BytesTotal, p.BytesDone); });
     }
 
     [Fact]
