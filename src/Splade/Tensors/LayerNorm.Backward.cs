@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Splade.Tensors;
 
@@ -66,52 +67,98 @@ public static partial class LayerNorm
                 pool.For((cols + ColumnsPerJob - 1) / ColumnsPerJob, job =>
                 {
                     int c0 = job * ColumnsPerJob, c1 = Math.Min(cols, c0 + ColumnsPerJob);
-                    Span<double> sg = stackalloc double[ColumnsPerJob], sb = stackalloc double[ColumnsPerJob];
-                    sg.Clear(); sb.Clear();
-                    for (int r = 0; r < rows; r++)
-                    {
-                        double m = ((float*)am)[r], rs = ((float*)ar)[r];
-                        float* xr = (float*)ax + (long)r * cols, dyr = (float*)ady + (long)r * cols;
-                        for (int c = c0; c < c1; c++)
-                        {
-                            sg[c - c0] += dyr[c] * ((xr[c] - m) * rs);
-                            sb[c - c0] += dyr[c];
-                        }
-                    }
-                    for (int c = c0; c < c1; c++)
-                    {
-                        ((float*)adg)[c] += (float)sg[c - c0];
-                        ((float*)adb)[c] += (float)sb[c - c0];
-                    }
+                    ParameterSums((float*)ax, (float*)ady, (float*)am, (float*)ar, rows, cols, c0, c1, (float*)adg, (float*)adb);
                 });
                 pool.For((rows + RowsPerJob - 1) / RowsPerJob, job =>
                 {
                     int r1 = Math.Min(rows, (job + 1) * RowsPerJob);
-                    float* g = (float*)ag;
                     for (int r = job * RowsPerJob; r < r1; r++)
-                    {
-                        double m = ((float*)am)[r], rs = ((float*)ar)[r];
-                        float* xr = (float*)ax + (long)r * cols, dyr = (float*)ady + (long)r * cols, dxr = (float*)adx + (long)r * cols;
-                        double s1 = 0, s2 = 0;
-                        for (int c = 0; c < cols; c++)
-                        {
-                            double gc = (double)dyr[c] * g[c];
-                            s1 += gc;
-                            s2 += gc * ((xr[c] - m) * rs);
-                        }
-                        s1 /= cols;
-                        s2 /= cols;
-                        for (int c = 0; c < cols; c++)
-                        {
-                            double xh = (xr[c] - m) * rs;
-                            float v = (float)(rs * ((double)dyr[c] * g[c] - s1 - xh * s2));
-                            dxr[c] = accumulate ? dxr[c] + v : v;
-                        }
-                    }
+                        RowBackward((float*)ax + (long)r * cols, (float*)ady + (long)r * cols, (float*)adx + (long)r * cols, (float*)ag,
+                            ((float*)am)[r], ((float*)ar)[r], cols, accumulate);
                 });
             }
         }
     }
+
+    /// <summary>
+    /// dγ[c] += Σ_r dy[r, c]·x̂[r, c], dβ[c] += Σ_r dy[r, c] for c in [c0, c1), rows in order, in double
+    /// (four columns per Vector256&lt;double&gt; lane group; the scalar tail does the same operations).
+    /// </summary>
+    private static unsafe void ParameterSums(float* x, float* dy, float* mean, float* rstd, int rows, int cols, int c0, int c1, float* dGamma, float* dBeta)
+    {
+        Span<double> sg = stackalloc double[ColumnsPerJob], sb = stackalloc double[ColumnsPerJob];
+        sg.Clear(); sb.Clear();
+        int width = c1 - c0, vecWidth = Vector256.IsHardwareAccelerated ? width & ~3 : 0;
+        fixed (double* psg = sg, psb = sb)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                double m = mean[r], rs = rstd[r];
+                float* xr = x + (long)r * cols + c0, dyr = dy + (long)r * cols + c0;
+                var vm = Vector256.Create(m);
+                var vrs = Vector256.Create(rs);
+                for (int c = 0; c < vecWidth; c += 4)
+                {
+                    Vector256<double> d = Widen4(dyr + c), xh = (Widen4(xr + c) - vm) * vrs;
+                    (Vector256.Load(psg + c) + d * xh).Store(psg + c);
+                    (Vector256.Load(psb + c) + d).Store(psb + c);
+                }
+                for (int c = vecWidth; c < width; c++)
+                {
+                    psg[c] += dyr[c] * ((xr[c] - m) * rs);
+                    psb[c] += dyr[c];
+                }
+            }
+        }
+        for (int c = 0; c < width; c++)
+        {
+            dGamma[c0 + c] += (float)sg[c];
+            dBeta[c0 + c] += (float)sb[c];
+        }
+    }
+
+    /// <summary>One row of dx = rstd·(g − mean(g) − x̂·mean(g ⊙ x̂)), g = dy ⊙ γ, in double; four lanes, then their sum in a fixed order.</summary>
+    private static unsafe void RowBackward(float* xr, float* dyr, float* dxr, float* gamma, double m, double rs, int cols, bool accumulate)
+    {
+        int vecCols = Vector256.IsHardwareAccelerated ? cols & ~3 : 0;
+        var vm = Vector256.Create(m);
+        var vrs = Vector256.Create(rs);
+        Vector256<double> v1 = Vector256<double>.Zero, v2 = Vector256<double>.Zero;
+        for (int c = 0; c < vecCols; c += 4)
+        {
+            Vector256<double> gc = Widen4(dyr + c) * Widen4(gamma + c), xh = (Widen4(xr + c) - vm) * vrs;
+            v1 += gc;
+            v2 += gc * xh;
+        }
+        double s1 = (v1[0] + v1[1]) + (v1[2] + v1[3]), s2 = (v2[0] + v2[1]) + (v2[2] + v2[3]);
+        for (int c = vecCols; c < cols; c++)
+        {
+            double gc = (double)dyr[c] * gamma[c];
+            s1 += gc;
+            s2 += gc * ((xr[c] - m) * rs);
+        }
+        s1 /= cols;
+        s2 /= cols;
+        var vs1 = Vector256.Create(s1);
+        var vs2 = Vector256.Create(s2);
+        for (int c = 0; c < vecCols; c += 4)
+        {
+            Vector256<double> gc = Widen4(dyr + c) * Widen4(gamma + c), xh = (Widen4(xr + c) - vm) * vrs;
+            Vector128<float> v = Vector256.Narrow(vrs * (gc - vs1 - xh * vs2), Vector256<double>.Zero).GetLower();
+            if (accumulate) v += Vector128.Load(dxr + c);
+            v.Store(dxr + c);
+        }
+        for (int c = vecCols; c < cols; c++)
+        {
+            double xh = (xr[c] - m) * rs;
+            float v = (float)(rs * ((double)dyr[c] * gamma[c] - s1 - xh * s2));
+            dxr[c] = accumulate ? dxr[c] + v : v;
+        }
+    }
+
+    /// <summary>Four floats widened to double.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static unsafe Vector256<double> Widen4(float* p) => Vector256.WidenLower(Vector128.Load(p).ToVector256Unsafe());
 
     /// <summary>Plain double twin of <see cref="Backward"/> (statistics recomputed from x; dx overwritten).</summary>
     public static void BackwardReference(ReadOnlySpan<float> x, int rows, int cols, ReadOnlySpan<float> gamma, float eps,
