@@ -4,14 +4,12 @@ namespace Splade.Tensors;
 /// The two backward products of <see cref="Gemm.Linear(ReadOnlySpan{float}, int, int, PackedMatrix, Span{float}, int, ComputePool)"/>
 /// on the same packed register-tile kernel. For Y[M, N] = X[M, K]·Wᵀ + b:
 /// dX[M, K] = dY·W, run as a Linear with Wᵀ packed (<see cref="PackedMatrix.PackTransposed"/>);
-/// dW[N, K] += dYᵀ·X, run as Linears of dYᵀ [N, M] against Xᵀ packed, the reduction over the M rows
-/// in fixed chunks of 512 rows, each one FMA chain per element in ascending row order, the chunks added in order; db[N] += Σ_rows dY in row order. Jobs split
+/// dW[N, K] += dYᵀ·X, run as a Linear of dYᵀ [N, M] against Xᵀ packed, the reduction over the M rows
+/// being one FMA chain per element in ascending row order; db[N] += Σ_rows dY in row order. Jobs split
 /// output rows and columns only, so the result does not depend on the thread count.
 /// </summary>
 public static partial class Gemm
 {
-    /// <summary>Rows of X and dY per chunk of the dW reduction.</summary>
-    private const int WeightChunk = 512;
 
     /// <summary>dX[m, K] (stride <paramref name="lddx"/>) = dY[m, N]·W, or += when <paramref name="accumulate"/>; <paramref name="wTransposed"/> = PackTransposed(W[N, K]).</summary>
     public static void BackwardInput(ReadOnlySpan<float> dy, int m, int lddy, PackedMatrix wTransposed, Span<float> dx, int lddx, bool accumulate, ComputePool pool)
@@ -35,14 +33,8 @@ public static partial class Gemm
         try
         {
             Transpose(dy, m, n, dyT, pool);
-            // The reduction over the m rows runs in fixed chunks of WeightChunk rows (so a chunk of the packed
-            // Xᵀ panel and of the dYᵀ rows stays in cache), each chunk's product added to dW in chunk order.
-            for (int r0 = 0; r0 < m; r0 += WeightChunk)
-            {
-                int rows = Math.Min(WeightChunk, m - r0);
-                PackedMatrix xT = PackedMatrix.PackTransposed(x.Slice(r0 * k), rows, k, k, pool); // N = k, K = rows
-                LinearAccumulate(dyT.AsSpan(r0), n, m, xT, dW, k, pool);
-            }
+            PackedMatrix xT = PackedMatrix.PackTransposed(x, m, k, k, pool); // N = k, K = m
+            LinearAccumulate(dyT, n, m, xT, dW, k, pool);
             if (!dBias.IsEmpty)
                 for (int j = 0; j < n; j++)
                     dBias[j] += System.Numerics.Tensors.TensorPrimitives.Sum(new ReadOnlySpan<float>(dyT, j * m, m));
