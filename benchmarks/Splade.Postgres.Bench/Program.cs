@@ -5,15 +5,24 @@ using Splade.Search;
 
 // Load rate, exact latency, HNSW build time and HNSW recall@10 / latency against a live server.
 //   dotnet run -c Release --project benchmarks/Splade.Postgres.Bench -- URL [docs] [hnswDocs] [queries]
+//   dotnet run -c Release --project benchmarks/Splade.Postgres.Bench -- URL --vectors docs.jsonl --query-vectors queries.jsonl
+// (the second form: real vectors written by `splade encode`, every document and query of the files)
 string url = args.Length > 0 ? args[0] : File.ReadAllText("/tmp/splade-test-pg.url").Trim();
-int docs = args.Length > 1 ? int.Parse(args[1]) : 1_000_000;
-int hnswDocs = args.Length > 2 ? int.Parse(args[2]) : docs;
-int queries = args.Length > 3 ? int.Parse(args[3]) : 50;
+int vectorsAt = Array.IndexOf(args, "--vectors"), queriesAt = Array.IndexOf(args, "--query-vectors");
+List<IndexedDocument>? realDocs = vectorsAt > 0 ? VectorFile.Read(args[vectorsAt + 1], 30522) : null;
+List<Splade.Sparse.SparseVector>? realQueries = queriesAt > 0 ? VectorFile.Read(args[queriesAt + 1], 30522).Select(d => d.Vector).ToList() : null;
+if ((realDocs is null) != (realQueries is null)) throw new ArgumentException("--vectors and --query-vectors go together.");
+int docs = realDocs?.Count ?? (args.Length > 1 ? int.Parse(args[1]) : 1_000_000);
+int hnswDocs = realDocs is not null ? docs : args.Length > 2 ? int.Parse(args[2]) : docs;
+int queries = realQueries?.Count ?? (args.Length > 3 ? int.Parse(args[3]) : 50);
 const int Nnz = 150, QueryNnz = 30, Seed = 42, K = 10;
 var corpus = new SyntheticCorpus(30522, Seed);
 var queryRandom = new Random(Seed + 1);
-var queryVectors = Enumerable.Range(0, queries).Select(_ => corpus.Vector(queryRandom, QueryNnz)).ToList();
-Console.WriteLine($"docs={docs} nnz={Nnz} hnswDocs={hnswDocs} queries={queries} queryNnz={QueryNnz} seed={Seed}");
+var queryVectors = realQueries ?? Enumerable.Range(0, queries).Select(_ => corpus.Vector(queryRandom, QueryNnz)).ToList();
+IEnumerable<IndexedDocument> Documents(int count) => realDocs is not null ? realDocs.Take(count) : corpus.Documents(count, Nnz, Seed);
+Console.WriteLine(realDocs is not null
+    ? $"real vectors: docs={docs} (mean nnz {realDocs.Average(d => d.Vector.Count):F1}) queries={queries} (mean nnz {queryVectors.Average(q => q.Count):F1})"
+    : $"docs={docs} nnz={Nnz} hnswDocs={hnswDocs} queries={queries} queryNnz={QueryNnz} seed={Seed}");
 
 using (var index = PgSparseIndex.Open(url, new PgSparseIndexOptions { Table = "bench_exact" }))
 {
@@ -22,7 +31,7 @@ using (var index = PgSparseIndex.Open(url, new PgSparseIndexOptions { Table = "b
 using (var index = PgSparseIndex.Open(url, new PgSparseIndexOptions { Table = "bench_exact" }))
 {
     var sw = Stopwatch.StartNew();
-    long n = index.BulkLoad(corpus.Documents(docs, Nnz, Seed));
+    long n = index.BulkLoad(Documents(docs));
     sw.Stop();
     Console.WriteLine($"binary COPY: {n} rows in {sw.Elapsed.TotalSeconds:F1} s = {n / sw.Elapsed.TotalSeconds:F0} rows/s");
     index.Analyze();
@@ -41,7 +50,7 @@ if (hnswDocs != docs)
     using var index = PgSparseIndex.Open(url, new PgSparseIndexOptions { Table = "bench_hnsw" });
     index.DropTable();
     using var fresh = PgSparseIndex.Open(url, new PgSparseIndexOptions { Table = "bench_hnsw", PruneForHnsw = true });
-    fresh.BulkLoad(corpus.Documents(hnswDocs, Nnz, Seed));
+    fresh.BulkLoad(Documents(hnswDocs));
     fresh.Analyze();
     RunHnsw(fresh, url);
 }
