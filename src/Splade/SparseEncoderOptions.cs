@@ -20,6 +20,14 @@ public sealed record SparseEncoderOptions
     /// </summary>
     public Models.EncodePrecision Precision { get; init; } = Models.EncodePrecision.Float32;
 
+    /// <summary>
+    /// Where the network runs: <c>cpu</c> (default, the managed kernels), <c>cuda</c> / <c>cuda:N</c> (an NVIDIA GPU,
+    /// float32, through the Splade.Cuda package) or <c>ilgpu-cpu</c> (the same GPU kernels on ILGPU's CPU
+    /// accelerator, slow, for tests). Tokenization, the static query route and max_active_dims stay on the CPU.
+    /// See docs/gpu.md.
+    /// </summary>
+    public string Device { get; init; } = "cpu";
+
     /// <summary>Hub settings for <c>owner/name[@revision]</c> model ids (default: from the environment).</summary>
     public HubOptions? Hub { get; init; }
 

@@ -1,0 +1,210 @@
+using ILGPU;
+using ILGPU.Runtime;
+using Splade.Cuda.Kernels;
+using Splade.Devices;
+using Splade.Models;
+using Splade.Sparse;
+
+namespace Splade.Cuda;
+
+/// <summary>
+/// The document forward of a <see cref="SpladeModel"/> on an ILGPU accelerator: embeddings + LayerNorm, the encoder
+/// layers (QKV GEMM, attention, output dense + residual + LayerNorm, intermediate GEMM + activation, output GEMM +
+/// residual + LayerNorm), the MLM transform, the decoder GEMM in chunks of whole sequences with SPLADE pooling on
+/// the device, and the compaction of the pooled rows: only their non-zeros come back to the host. float32
+/// throughout. Calls are serialised (one stream).
+/// </summary>
+internal sealed class CudaForwardBackend : IForwardBackend
+{
+    /// <summary>Decoder logits held at once on the device, in floats (256 MiB by default).</summary>
+    internal const long DefaultLogitsBudget = 64L << 20;
+
+    private readonly Context _context;
+    private readonly Accelerator _accelerator;
+    private readonly IDeviceGemm _gemm;
+    private readonly DeviceKernels _kernels;
+    private readonly DeviceWeights _weights;
+    private readonly DeviceWorkspace _ws;
+    private readonly BertConfig _config;
+    private readonly SpladePoolingConfig _pooling;
+    private readonly Lock _gate = new();
+
+    internal CudaForwardBackend(string device, Context context, Accelerator accelerator, Func<DeviceKernels, IDeviceGemm> gemm, SpladeModel model, long logitsBudget = DefaultLogitsBudget)
+    {
+        Device = device;
+        _context = context;
+        _accelerator = accelerator;
+        _config = model.Config;
+        _pooling = model.Pooling ?? throw new InvalidOperationException($"{model.Folder.Path} has no SpladePooling.");
+        if (!model.HasMlmHead) throw new InvalidOperationException($"{model.Folder.Path} has no masked-LM head.");
+        _ = _config.Activation; // unsupported hidden_act was rejected at load
+        LogitsBudget = Math.Max(logitsBudget, _config.VocabSize);
+        _kernels = new DeviceKernels(accelerator);
+        _gemm = gemm(_kernels);
+        _weights = new DeviceWeights(accelerator, model);
+        _ws = new DeviceWorkspace(accelerator);
+        Description = $"{accelerator.Name} ({accelerator.AcceleratorType}, {device}), GEMM: {_gemm.Name}, float32";
+    }
+
+    /// <inheritdoc/>
+    public string Device { get; }
+
+    /// <inheritdoc/>
+    public string Description { get; }
+
+    /// <inheritdoc/>
+    public long DeviceMemoryBytes => _weights.Bytes + _ws.Bytes;
+
+    /// <summary>Floats of decoder logits per chunk (at least one sequence runs per chunk).</summary>
+    internal long LogitsBudget { get; }
+
+    /// <inheritdoc/>
+    public SparseVector[] ForwardPooled(TokenBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        lock (_gate) return Run(batch);
+    }
+
+    private SparseVector[] Run(TokenBatch batch)
+    {
+        int tokens = batch.TokenCount, sequences = batch.SequenceCount, vocab = _config.VocabSize;
+        int h = _config.HiddenSize, inter = _config.IntermediateSize;
+        float eps = _config.LayerNormEps;
+        int act = (int)_config.Activation;
+        if (sequences == 0) return [];
+        if (tokens == 0) return Enumerable.Range(0, sequences).Select(_ => SparseVector.Empty(vocab)).ToArray();
+
+        // Host side of the batch: per token its position, its sequence's first token and length.
+        var positions = new int[tokens];
+        var tokenStart = new int[tokens];
+        var tokenLength = new int[tokens];
+        for (int s = 0; s < sequences; s++)
+            for (int p = 0; p < batch.Lengths[s]; p++)
+            {
+                int t = batch.Starts[s] + p;
+                if ((uint)batch.TokenTypeIds[t] >= (uint)_config.TypeVocabSize)
+                    throw new ArgumentOutOfRangeException(nameof(batch), batch.TokenTypeIds[t], $"Token type id {batch.TokenTypeIds[t]} is outside [0, {_config.TypeVocabSize}).");
+                positions[t] = p;
+                tokenStart[t] = batch.Starts[s];
+                tokenLength[t] = batch.Lengths[s];
+            }
+        ArrayView<int> ids = _ws.Upload("ids", batch.InputIds);
+        ArrayView<int> types = _ws.Upload("types", batch.TokenTypeIds);
+        ArrayView<int> pos = _ws.Upload("positions", positions);
+        ArrayView<int> tStart = _ws.Upload("tokenStart", tokenStart);
+        ArrayView<int> tLength = _ws.Upload("tokenLength", tokenLength);
+        ArrayView<int> seqStart = _ws.Upload("seqStart", batch.Starts);
+        ArrayView<int> seqLength = _ws.Upload("seqLength", batch.Lengths);
+
+        ArrayView<float> hidden = _ws.Get<float>("hidden", (long)tokens * h);        // [tokens, hidden]
+        ArrayView<float> qkv = _ws.Get<float>("qkv", (long)tokens * 3 * h);          // [tokens, 3·hidden]
+        ArrayView<float> context = _ws.Get<float>("context", (long)tokens * h);      // [tokens, hidden]
+        ArrayView<float> attention = _ws.Get<float>("attention", (long)tokens * h);  // [tokens, hidden]
+        ArrayView<float> ffn = _ws.Get<float>("intermediate", (long)tokens * inter); // [tokens, intermediate]
+        ArrayView<float> pooled = _ws.Get<float>("pooled", (long)sequences * vocab); // [sequences, vocab]
+
+        var w = _weights;
+        _kernels.Embed(tokens * h, ids, pos, types, w.WordEmbeddings.View, w.PositionEmbeddings.View, w.TokenTypeEmbeddings.View, hidden, h);
+        _kernels.RunLayerNorm(hidden, null, hidden, tokens, h, w.EmbeddingsLnWeight.View, w.EmbeddingsLnBias.View, eps);
+        foreach (DeviceLayer l in w.Layers)
+        {
+            Linear(hidden, tokens, h, l.QkvWeight.View, l.QkvBias.View, 3 * h, qkv, DeviceMath.None);
+            _kernels.RunAttention(qkv, context, tStart, tLength, tokens, _config.NumAttentionHeads, _config.HeadDim, batch.MaxLength);
+            Linear(context, tokens, h, l.AttentionOutputWeight.View, l.AttentionOutputBias.View, h, attention, DeviceMath.None);
+            _kernels.RunLayerNorm(attention, hidden, attention, tokens, h, l.AttentionLnWeight.View, l.AttentionLnBias.View, eps);
+            Linear(attention, tokens, h, l.IntermediateWeight.View, l.IntermediateBias.View, inter, ffn, act);
+            Linear(ffn, tokens, inter, l.OutputWeight.View, l.OutputBias.View, h, hidden, DeviceMath.None);
+            _kernels.RunLayerNorm(hidden, attention, hidden, tokens, h, l.OutputLnWeight.View, l.OutputLnBias.View, eps);
+        }
+        Linear(hidden, tokens, h, w.TransformWeight.View, w.TransformBias.View, h, context, act);
+        _kernels.RunLayerNorm(context, null, context, tokens, h, w.TransformLnWeight.View, w.TransformLnBias.View, eps);
+
+        // Decoder in chunks of whole sequences: logits [chunkTokens, vocab] stay on the device, pooled per column.
+        int isMax = _pooling.Strategy == PoolingStrategy.Max ? 1 : 0, code = (int)_pooling.Transform;
+        int chunkTokens = (int)Math.Min(int.MaxValue, LogitsBudget / vocab);
+        for (int s0 = 0, s1; s0 < sequences; s0 = s1)
+        {
+            int first = batch.Starts[s0], count = 0;
+            s1 = s0;
+            while (s1 < sequences && (s1 == s0 || count + batch.Lengths[s1] <= chunkTokens)) count += batch.Lengths[s1++];
+            ArrayView<float> logits = _ws.Get<float>("logits", (long)Math.Max(count, 1) * vocab); // [chunkTokens, vocab]
+            _gemm.Linear(context.SubView((long)first * h, (long)count * h), count, h, w.DecoderWeight.View, vocab, logits);
+            _kernels.Pool((s1 - s0) * vocab, logits, w.DecoderBias.View, seqStart, seqLength, pooled, vocab, s0, first, isMax, code);
+        }
+        return Compact(pooled, sequences, vocab);
+    }
+
+    /// <summary>y [rows, cols] = f(x·wᵀ + bias).</summary>
+    private void Linear(ArrayView<float> x, int rows, int k, ArrayView<float> weight, ArrayView<float> bias, int cols, ArrayView<float> y, int code)
+    {
+        _gemm.Linear(x, rows, k, weight, cols, y);
+        _kernels.BiasActivation(rows * cols, y, bias, cols, code);
+    }
+
+    /// <summary>The non-zeros of the pooled rows: counts per block, a prefix sum on the host, then (index, value) pairs.</summary>
+    private SparseVector[] Compact(ArrayView<float> pooled, int rows, int vocab)
+    {
+        int blocks = (vocab + PoolingKernels.Block - 1) / PoolingKernels.Block;
+        ArrayView<int> counts = _ws.Get<int>("counts", (long)rows * blocks);
+        _kernels.CountNonZero(rows * blocks, pooled, counts, vocab, blocks);
+        var hostCounts = new int[rows * blocks];
+        counts.SubView(0, hostCounts.Length).CopyToCPU(hostCounts);
+        var offsets = new int[hostCounts.Length];
+        var rowStart = new int[rows + 1];
+        int total = 0;
+        for (int i = 0; i < hostCounts.Length; i++)
+        {
+            if (i % blocks == 0) rowStart[i / blocks] = total;
+            offsets[i] = total;
+            total += hostCounts[i];
+        }
+        rowStart[rows] = total;
+        var result = new SparseVector[rows];
+        if (total == 0)
+        {
+            for (int r = 0; r < rows; r++) result[r] = SparseVector.Empty(vocab);
+            return result;
+        }
+        ArrayView<int> offsetView = _ws.Upload("offsets", offsets);
+        ArrayView<int> indices = _ws.Get<int>("nzIndices", total);
+        ArrayView<float> values = _ws.Get<float>("nzValues", total);
+        _kernels.Compact(rows * blocks, pooled, offsetView, indices, values, vocab, blocks);
+        var hostIndices = new int[total];
+        var hostValues = new float[total];
+        indices.SubView(0, total).CopyToCPU(hostIndices);
+        values.SubView(0, total).CopyToCPU(hostValues);
+        for (int r = 0; r < rows; r++)
+        {
+            int a = rowStart[r], n = rowStart[r + 1] - a;
+            result[r] = new SparseVector(vocab, hostIndices.AsSpan(a, n), hostValues.AsSpan(a, n));
+        }
+        return result;
+    }
+
+    /// <summary>Pooled rows [sequences, vocab] of the last batch, copied to the host (for tests).</summary>
+    internal float[] LastPooled(int sequences)
+    {
+        lock (_gate)
+        {
+            var host = new float[sequences * _config.VocabSize];
+            _ws.Get<float>("pooled", host.Length).CopyToCPU(host);
+            return host;
+        }
+    }
+
+    /// <summary>The accelerator (for tests of single kernels).</summary>
+    internal Accelerator Accelerator => _accelerator;
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _ws.Dispose();
+            _weights.Dispose();
+            _gemm.Dispose();
+            _accelerator.Dispose();
+            _context.Dispose();
+        }
+    }
+}

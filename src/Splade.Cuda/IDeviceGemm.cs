@@ -1,0 +1,12 @@
+using ILGPU;
+
+namespace Splade.Cuda;
+
+/// <summary>y [rows, cols] = x [rows, k] · wᵀ (w [cols, k], the nn.Linear layout), on the accelerator's stream.</summary>
+internal interface IDeviceGemm : IDisposable
+{
+    /// <summary>Name for descriptions (cuBLAS or the plain kernel).</summary>
+    string Name { get; }
+
+    void Linear(ArrayView<float> x, int rows, int k, ArrayView<float> w, int cols, ArrayView<float> y);
+}
