@@ -131,7 +131,7 @@ internal sealed class CudaForwardBackend : IForwardBackend
             _gemm.Linear(context.SubView((long)first * h, (long)count * h), count, h, w.DecoderWeight.View, vocab, logits);
             _kernels.Pool((s1 - s0) * vocab, logits, w.DecoderBias.View, seqStart, seqLength, pooled, vocab, s0, first, isMax, code);
         }
-        return Compact(pooled, sequences, vocab);
+        return PooledCompaction.Run(_kernels, _ws, pooled, sequences, vocab);
     }
 
     /// <summary>y [rows, cols] = f(x·wᵀ + bias).</summary>
@@ -139,46 +139,6 @@ internal sealed class CudaForwardBackend : IForwardBackend
     {
         _gemm.Linear(x, rows, k, weight, cols, y);
         _kernels.BiasActivation(rows * cols, y, bias, cols, code);
-    }
-
-    /// <summary>The non-zeros of the pooled rows: counts per block, a prefix sum on the host, then (index, value) pairs.</summary>
-    private SparseVector[] Compact(ArrayView<float> pooled, int rows, int vocab)
-    {
-        int blocks = (vocab + PoolingKernels.Block - 1) / PoolingKernels.Block;
-        ArrayView<int> counts = _ws.Get<int>("counts", (long)rows * blocks);
-        _kernels.CountNonZero(rows * blocks, pooled, counts, vocab, blocks);
-        var hostCounts = new int[rows * blocks];
-        counts.SubView(0, hostCounts.Length).CopyToCPU(hostCounts);
-        var offsets = new int[hostCounts.Length];
-        var rowStart = new int[rows + 1];
-        int total = 0;
-        for (int i = 0; i < hostCounts.Length; i++)
-        {
-            if (i % blocks == 0) rowStart[i / blocks] = total;
-            offsets[i] = total;
-            total += hostCounts[i];
-        }
-        rowStart[rows] = total;
-        var result = new SparseVector[rows];
-        if (total == 0)
-        {
-            for (int r = 0; r < rows; r++) result[r] = SparseVector.Empty(vocab);
-            return result;
-        }
-        ArrayView<int> offsetView = _ws.Upload("offsets", offsets);
-        ArrayView<int> indices = _ws.Get<int>("nzIndices", total);
-        ArrayView<float> values = _ws.Get<float>("nzValues", total);
-        _kernels.Compact(rows * blocks, pooled, offsetView, indices, values, vocab, blocks);
-        var hostIndices = new int[total];
-        var hostValues = new float[total];
-        indices.SubView(0, total).CopyToCPU(hostIndices);
-        values.SubView(0, total).CopyToCPU(hostValues);
-        for (int r = 0; r < rows; r++)
-        {
-            int a = rowStart[r], n = rowStart[r + 1] - a;
-            result[r] = new SparseVector(vocab, hostIndices.AsSpan(a, n), hostValues.AsSpan(a, n));
-        }
-        return result;
     }
 
     /// <summary>Pooled rows [sequences, vocab] of the last batch, copied to the host (for tests).</summary>

@@ -32,6 +32,7 @@ internal sealed class EncodeCommand : ICommand
           --batch-size N            texts per forward pass (default 32)
           --threads N               compute threads (default: all cores)
           --precision P             fp32 (default, exact), int8-decoder or int8 (faster approximations)
+          --device D                cpu (default), cuda, cuda:N (NVIDIA GPU, fp32) or ilgpu-cpu (GPU kernels on the CPU)
           --shard i/n               encode only records i, i+n, i+2n, ... (0-based record positions), so n
                                     machines can share one corpus; implies --resume
           --resume                  continue an interrupted run: keep the complete lines of --output, skip
@@ -90,6 +91,7 @@ internal sealed class EncodeCommand : ICommand
         if (resume && outputPath is null or "-") throw new CliException("--resume and --shard need --output FILE (the file records the progress).");
         _ = args.Has("threads");
         _ = args.Has("precision");
+        _ = args.Has("device");
         _ = args.Has("model");
         args.ThrowOnUnused();
 

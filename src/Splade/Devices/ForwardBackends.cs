@@ -64,16 +64,20 @@ public static class ForwardBackends
         lock (Gate)
         {
             if (Providers.FirstOrDefault(p => p.Handles(device)) is { } found) return found;
-            if (TryLoadCudaProvider() is { } cuda && cuda.Handles(device)) { Providers.Add(cuda); return cuda; }
+            if (TryLoadProvider(CudaAssemblyName) is { } cuda && cuda.Handles(device)) { Providers.Add(cuda); return cuda; }
         }
-        throw new DeviceUnavailableException(device,
-            $"device {device} needs the {CudaAssemblyName} package: add a reference to it (the splade command includes it), or use device cpu.");
+        throw MissingPackage(device);
     }
 
-    private static IForwardBackendProvider? TryLoadCudaProvider()
+    /// <summary>The error for a device whose provider assembly is absent.</summary>
+    internal static DeviceUnavailableException MissingPackage(string device) => new(device,
+        $"device {device} needs the {CudaAssemblyName} package: add a reference to it (the splade command includes it), or use device cpu.");
+
+    /// <summary>The provider of assembly <paramref name="assemblyName"/>, null when the assembly is not found.</summary>
+    internal static IForwardBackendProvider? TryLoadProvider(string assemblyName)
     {
         Assembly assembly;
-        try { assembly = Assembly.Load(new AssemblyName(CudaAssemblyName)); }
+        try { assembly = Assembly.Load(new AssemblyName(assemblyName)); }
         catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException) { return null; }
         Type? type = assembly.GetType(CudaProviderType, throwOnError: false);
         return type is null ? null : Activator.CreateInstance(type) as IForwardBackendProvider;
