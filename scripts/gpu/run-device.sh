@@ -70,11 +70,19 @@ set -e
 if [ $rc -ne 0 ]; then echo "splade encode --device $DEVICE failed (exit $rc):"; cat "$OUT/encode-$DEVICE.log"; exit 1; fi
 "$PYTHON" "$HERE/compare_vectors.py" "$OUT/vectors-cpu.jsonl" "$OUT/vectors-$DEVICE.jsonl" | tee "$OUT/compare.json"
 same=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["equal"])' "$OUT/compare.json")
+# fp16 GEMMs: not equal to fp32; how far (reported, not a pass/fail criterion beyond the run itself).
+if "$SPLADE" encode --model "$MODEL" --input "$OUT/texts.jsonl" --output "$OUT/vectors-$DEVICE-fp16.jsonl" --device "$DEVICE" --precision fp16 2> "$OUT/encode-$DEVICE-fp16.log"; then
+  "$PYTHON" "$HERE/compare_vectors.py" "$OUT/vectors-cpu.jsonl" "$OUT/vectors-$DEVICE-fp16.jsonl" 0.05 > "$OUT/compare-fp16.json" && cat "$OUT/compare-fp16.json"
+else
+  echo "splade encode --device $DEVICE --precision fp16 failed:"; tail -3 "$OUT/encode-$DEVICE-fp16.log"
+fi
 
 echo "== 2. splade bench-device"
 for b in $BATCHES; do
   "$SPLADE" bench-device --model "$MODEL" --device "$DEVICE" --batch "$b" --lengths 80,256 --runs "$RUNS" --seconds "$SECONDS_PER" --json \
     > "$OUT/bench-$DEVICE-b$b.json" 2> "$OUT/bench-$DEVICE-b$b.log" || { echo "bench-device $DEVICE batch $b failed:"; tail -5 "$OUT/bench-$DEVICE-b$b.log"; }
+  "$SPLADE" bench-device --model "$MODEL" --device "$DEVICE" --precision fp16 --batch "$b" --lengths 80,256 --runs "$RUNS" --seconds "$SECONDS_PER" --json \
+    > "$OUT/bench-$DEVICE-fp16-b$b.json" 2> "$OUT/bench-$DEVICE-fp16-b$b.log" || { echo "bench-device $DEVICE fp16 batch $b failed:"; tail -5 "$OUT/bench-$DEVICE-fp16-b$b.log"; }
 done
 "$SPLADE" bench-device --model "$MODEL" --device cpu --batch 32 --lengths 80,256 --runs 1 --seconds "$SECONDS_PER" --json \
   > "$OUT/bench-cpu-b32.json" 2> "$OUT/bench-cpu-b32.log" || echo "bench-device cpu failed"
@@ -96,11 +104,13 @@ def load(p):
     except Exception: return None
 c = load(os.path.join(out, "compare.json"))
 if c: print(f"vectors device vs cpu: equal={c['equal']} texts={c['texts']} max_abs_diff={c['max_abs_diff']:.2e} index_set_mismatches={c['index_set_mismatches']}")
+h = load(os.path.join(out, "compare-fp16.json"))
+if h: print(f"vectors device fp16 vs cpu fp32: texts={h['texts']} max_abs_diff={h['max_abs_diff']:.2e} index_set_mismatches={h['index_set_mismatches']} (of identical-set texts; fp16 is approximate)")
 for p in sorted(glob.glob(os.path.join(out, "bench-*.json"))):
     r = load(p)
     if not r: continue
     docs = ", ".join(f"{d['tokens']} tok x{d['batch']}: {d['docs_per_second']:.0f} docs/s" for d in r["documents"])
-    print(f"splade {r['device']}: {docs}; query p50 {r['query_latency_p50_ms']:.2f} ms p99 {r['query_latency_p99_ms']:.2f} ms; device peak {r['device_peak_bytes']/2**20:.0f} MiB")
+    print(f"splade {r['device']} {r.get('precision', 'fp32')}: {docs}; query p50 {r['query_latency_p50_ms']:.2f} ms p99 {r['query_latency_p99_ms']:.2f} ms; device peak {r['device_peak_bytes']/2**20:.0f} MiB")
 for p in sorted(glob.glob(os.path.join(out, "st-*.json"))):
     r = load(p)
     if not r: continue

@@ -11,8 +11,10 @@ internal static class ModelLoading
     /// <summary>Loads a model; a device that cannot be used, or a precision it lacks, is a one-line error (exit 1 and 2).</summary>
     public static SparseEncoder Load(string model, int? threads, TextWriter stderr, int? maxActiveDims = null, Splade.Models.EncodePrecision precision = Splade.Models.EncodePrecision.Float32, string device = "cpu")
     {
-        if (device != "cpu" && precision != Splade.Models.EncodePrecision.Float32)
-            throw new CliException($"--precision {PrecisionOption.Name(precision)} runs on the cpu device only; --device {device} computes in fp32.");
+        if (device != "cpu" && precision is not (Splade.Models.EncodePrecision.Float32 or Splade.Models.EncodePrecision.Float16))
+            throw new CliException($"--precision {PrecisionOption.Name(precision)} runs on the cpu device only; --device {device} computes in fp32 or fp16.");
+        if (device == "cpu" && precision == Splade.Models.EncodePrecision.Float16)
+            throw new CliException("--precision fp16 runs on a device: add --device cuda (or ilgpu-cpu); the cpu kernels compute in fp32, int8-decoder or int8.");
         try
         {
             return SparseEncoder.Load(model, new SparseEncoderOptions

@@ -27,21 +27,23 @@ public sealed class CudaBackendProvider : IForwardBackendProvider
     public bool Handles(string device) => device == "ilgpu-cpu" || device.StartsWith("cuda:", StringComparison.Ordinal);
 
     /// <inheritdoc/>
-    public IForwardBackend Create(SpladeModel model, string device)
+    public IForwardBackend Create(SpladeModel model, string device, EncodePrecision precision)
     {
         ArgumentNullException.ThrowIfNull(model);
         device = ForwardBackends.Normalize(device);
-        return device == "ilgpu-cpu" ? CreateCpu(model) : CreateCuda(model, device);
+        if (precision is not (EncodePrecision.Float32 or EncodePrecision.Float16))
+            throw new NotSupportedException($"Device {device} computes in {EncodePrecision.Float32} or {EncodePrecision.Float16}, not {precision}.");
+        return device == "ilgpu-cpu" ? CreateCpu(model, precision: precision) : CreateCuda(model, device, precision);
     }
 
     /// <summary>The ILGPU CPU accelerator backend, with a decoder chunk of <paramref name="logitsBudget"/> floats.</summary>
-    internal static CudaForwardBackend CreateCpu(SpladeModel model, long logitsBudget = CudaForwardBackend.DefaultLogitsBudget, int groupSize = CpuGroupSize)
+    internal static CudaForwardBackend CreateCpu(SpladeModel model, long logitsBudget = CudaForwardBackend.DefaultLogitsBudget, int groupSize = CpuGroupSize, EncodePrecision precision = EncodePrecision.Float32)
     {
         var context = CreateCpuContext(groupSize);
         try
         {
             Accelerator accelerator = context.GetCPUDevice(0).CreateCPUAccelerator(context);
-            return new CudaForwardBackend("ilgpu-cpu", context, accelerator, k => new PlainGemm(k), model, logitsBudget);
+            return new CudaForwardBackend("ilgpu-cpu", context, accelerator, k => new PlainGemm(k), model, precision, logitsBudget);
         }
         catch
         {
@@ -61,7 +63,7 @@ public sealed class CudaBackendProvider : IForwardBackendProvider
     internal static Context CreateCpuContext(int groupSize = CpuGroupSize) =>
         Context.Create(b => b.CPU(new CPUDevice(numThreadsPerWarp: groupSize, numWarpsPerMultiprocessor: 1, numMultiprocessors: Math.Clamp(Environment.ProcessorCount, 1, 4))).EnableAlgorithms());
 
-    private CudaForwardBackend CreateCuda(SpladeModel model, string device)
+    private CudaForwardBackend CreateCuda(SpladeModel model, string device, EncodePrecision precision)
     {
         int ordinal = int.Parse(device.AsSpan(5), System.Globalization.CultureInfo.InvariantCulture);
         Probe.Check(device, ordinal);
@@ -76,7 +78,7 @@ public sealed class CudaBackendProvider : IForwardBackendProvider
         {
             accelerator = context.GetCudaDevice(ordinal).CreateCudaAccelerator(context);
             var cuda = (CudaAccelerator)accelerator;
-            return new CudaForwardBackend(device, context, accelerator, _ => OpenCuBlas(device, cuda), model);
+            return new CudaForwardBackend(device, context, accelerator, _ => OpenCuBlas(device, cuda, precision), model, precision);
         }
         catch
         {
@@ -86,9 +88,13 @@ public sealed class CudaBackendProvider : IForwardBackendProvider
         }
     }
 
-    private static CuBlasGemm OpenCuBlas(string device, CudaAccelerator accelerator)
+    private static CuBlasGemm OpenCuBlas(string device, CudaAccelerator accelerator, EncodePrecision precision)
     {
-        try { return new CuBlasGemm(accelerator); }
+        try
+        {
+            if (precision == EncodePrecision.Float16) CuBlasGemmEx.EnsureLoaded();
+            return new CuBlasGemm(accelerator);
+        }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or CuBlasException or TypeInitializationException)
         {
             throw new DeviceUnavailableException(device, $"device {device}: cuBLAS could not be initialised: {e.Message}", e);

@@ -12,7 +12,8 @@ namespace Splade.Cuda;
 /// layers (QKV GEMM, attention, output dense + residual + LayerNorm, intermediate GEMM + activation, output GEMM +
 /// residual + LayerNorm), the MLM transform, the decoder GEMM in chunks of whole sequences with SPLADE pooling on
 /// the device, and the compaction of the pooled rows: only their non-zeros come back to the host. float32
-/// throughout. Calls are serialised (one stream).
+/// throughout, or (<see cref="EncodePrecision.Float16"/>) fp16 weights and activations in the GEMMs with float32
+/// accumulation. Calls are serialised (one stream).
 /// </summary>
 internal sealed class CudaForwardBackend : IForwardBackend
 {
@@ -29,7 +30,7 @@ internal sealed class CudaForwardBackend : IForwardBackend
     private readonly SpladePoolingConfig _pooling;
     private readonly Lock _gate = new();
 
-    internal CudaForwardBackend(string device, Context context, Accelerator accelerator, Func<DeviceKernels, IDeviceGemm> gemm, SpladeModel model, long logitsBudget = DefaultLogitsBudget)
+    internal CudaForwardBackend(string device, Context context, Accelerator accelerator, Func<DeviceKernels, IDeviceGemm> gemm, SpladeModel model, EncodePrecision precision = EncodePrecision.Float32, long logitsBudget = DefaultLogitsBudget)
     {
         Device = device;
         _context = context;
@@ -38,12 +39,15 @@ internal sealed class CudaForwardBackend : IForwardBackend
         _pooling = model.Pooling ?? throw new InvalidOperationException($"{model.Folder.Path} has no SpladePooling.");
         if (!model.HasMlmHead) throw new InvalidOperationException($"{model.Folder.Path} has no masked-LM head.");
         _ = _config.Activation; // unsupported hidden_act was rejected at load
+        if (precision is not (EncodePrecision.Float32 or EncodePrecision.Float16))
+            throw new NotSupportedException($"Device {device} computes in {EncodePrecision.Float32} or {EncodePrecision.Float16}, not {precision}.");
+        Precision = precision;
         LogitsBudget = Math.Max(logitsBudget, _config.VocabSize);
         _kernels = new DeviceKernels(accelerator);
         _gemm = gemm(_kernels);
-        _weights = new DeviceWeights(accelerator, model);
+        _weights = new DeviceWeights(accelerator, model, half: precision == EncodePrecision.Float16);
         _ws = new DeviceWorkspace(accelerator);
-        Description = $"{accelerator.Name} ({accelerator.AcceleratorType}, {device}), GEMM: {_gemm.Name}, float32";
+        Description = $"{accelerator.Name} ({accelerator.AcceleratorType}, {device}), GEMM: {_gemm.Name}, {(precision == EncodePrecision.Float16 ? "fp16 weights and activations, fp32 accumulation" : "float32")}";
     }
 
     /// <inheritdoc/>
@@ -51,6 +55,9 @@ internal sealed class CudaForwardBackend : IForwardBackend
 
     /// <inheritdoc/>
     public string Description { get; }
+
+    /// <inheritdoc/>
+    public EncodePrecision Precision { get; }
 
     /// <inheritdoc/>
     public long DeviceMemoryBytes => _weights.Bytes + _ws.Bytes;
@@ -108,36 +115,52 @@ internal sealed class CudaForwardBackend : IForwardBackend
         _kernels.RunLayerNorm(hidden, null, hidden, tokens, h, w.EmbeddingsLnWeight.View, w.EmbeddingsLnBias.View, eps);
         foreach (DeviceLayer l in w.Layers)
         {
-            Linear(hidden, tokens, h, l.QkvWeight.View, l.QkvBias.View, 3 * h, qkv, DeviceMath.None);
+            Linear(hidden, tokens, l.QkvWeight, l.QkvBias.View, qkv, DeviceMath.None);
             _kernels.RunAttention(qkv, context, tStart, tLength, tokens, _config.NumAttentionHeads, _config.HeadDim, batch.MaxLength);
-            Linear(context, tokens, h, l.AttentionOutputWeight.View, l.AttentionOutputBias.View, h, attention, DeviceMath.None);
+            Linear(context, tokens, l.AttentionOutputWeight, l.AttentionOutputBias.View, attention, DeviceMath.None);
             _kernels.RunLayerNorm(attention, hidden, attention, tokens, h, l.AttentionLnWeight.View, l.AttentionLnBias.View, eps);
-            Linear(attention, tokens, h, l.IntermediateWeight.View, l.IntermediateBias.View, inter, ffn, act);
-            Linear(ffn, tokens, inter, l.OutputWeight.View, l.OutputBias.View, h, hidden, DeviceMath.None);
+            Linear(attention, tokens, l.IntermediateWeight, l.IntermediateBias.View, ffn, act);
+            Linear(ffn, tokens, l.OutputWeight, l.OutputBias.View, hidden, DeviceMath.None);
             _kernels.RunLayerNorm(hidden, attention, hidden, tokens, h, l.OutputLnWeight.View, l.OutputLnBias.View, eps);
         }
-        Linear(hidden, tokens, h, w.TransformWeight.View, w.TransformBias.View, h, context, act);
+        Linear(hidden, tokens, w.TransformWeight, w.TransformBias.View, context, act);
         _kernels.RunLayerNorm(context, null, context, tokens, h, w.TransformLnWeight.View, w.TransformLnBias.View, eps);
 
         // Decoder in chunks of whole sequences: logits [chunkTokens, vocab] stay on the device, pooled per column.
         int isMax = _pooling.Strategy == PoolingStrategy.Max ? 1 : 0, code = (int)_pooling.Transform;
         int chunkTokens = (int)Math.Min(int.MaxValue, LogitsBudget / vocab);
+        ArrayView<Half> contextHalf = default;
+        if (w.DecoderWeight.F16 is not null)
+        {
+            contextHalf = _ws.Get<Half>("contextHalf", (long)tokens * h);
+            _kernels.ToHalf(tokens * h, context, contextHalf);
+        }
         for (int s0 = 0, s1; s0 < sequences; s0 = s1)
         {
             int first = batch.Starts[s0], count = 0;
             s1 = s0;
             while (s1 < sequences && (s1 == s0 || count + batch.Lengths[s1] <= chunkTokens)) count += batch.Lengths[s1++];
             ArrayView<float> logits = _ws.Get<float>("logits", (long)Math.Max(count, 1) * vocab); // [chunkTokens, vocab]
-            _gemm.Linear(context.SubView((long)first * h, (long)count * h), count, h, w.DecoderWeight.View, vocab, logits);
+            if (w.DecoderWeight.F16 is { } d16)
+                _gemm.LinearHalf(contextHalf.SubView((long)first * h, (long)count * h), count, h, d16.View, vocab, logits);
+            else
+                _gemm.Linear(context.SubView((long)first * h, (long)count * h), count, h, w.DecoderWeight.F32!.View, vocab, logits);
             _kernels.Pool((s1 - s0) * vocab, logits, w.DecoderBias.View, seqStart, seqLength, pooled, vocab, s0, first, isMax, code);
         }
         return PooledCompaction.Run(_kernels, _ws, pooled, sequences, vocab);
     }
 
-    /// <summary>y [rows, cols] = f(x·wᵀ + bias).</summary>
-    private void Linear(ArrayView<float> x, int rows, int k, ArrayView<float> weight, ArrayView<float> bias, int cols, ArrayView<float> y, int code)
+    /// <summary>y [rows, w.Rows] = f(x·wᵀ + bias) for x [rows, w.Cols]; an fp16 weight takes x rounded to fp16.</summary>
+    private void Linear(ArrayView<float> x, int rows, DeviceMatrix w, ArrayView<float> bias, ArrayView<float> y, int code)
     {
-        _gemm.Linear(x, rows, k, weight, cols, y);
+        int k = w.Cols, cols = w.Rows;
+        if (w.F16 is { } w16)
+        {
+            ArrayView<Half> xh = _ws.Get<Half>("xHalf", (long)rows * k);
+            _kernels.ToHalf(rows * k, x, xh);
+            _gemm.LinearHalf(xh, rows, k, w16.View, cols, y);
+        }
+        else _gemm.Linear(x, rows, k, w.F32!.View, cols, y);
         _kernels.BiasActivation(rows * cols, y, bias, cols, code);
     }
 

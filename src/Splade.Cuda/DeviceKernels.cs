@@ -26,6 +26,14 @@ internal sealed class DeviceKernels
         CountNonZero = (n, p, c, v, b) => { if (n > 0) count(Stride(n), n, p, c, v, b); };
         var compact = a.LoadStreamKernel<int, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int, int>(PoolingKernels.Compact);
         Compact = (n, p, o, i, v, voc, b) => { if (n > 0) compact(Stride(n), n, p, o, i, v, voc, b); };
+        var toHalf = a.LoadStreamKernel<int, ArrayView<float>, ArrayView<Half>>(HalfKernels.ToHalf);
+        ToHalf = (n, src, dst) => { if (n > 0) toHalf(Stride(n), n, src, dst); };
+        var gemmHalf = a.LoadStreamKernel<int, ArrayView<Half>, ArrayView<Half>, ArrayView<float>, int, int, int>(HalfKernels.Gemm);
+        GemmHalf = (x, rows, k, w, cols, y) =>
+        {
+            int n = GemmKernel.Tiles(rows, cols);
+            if (n > 0) gemmHalf(Stride(n), n, x, w, y, rows, cols, k);
+        };
         var gemm = a.LoadStreamKernel<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int>(GemmKernel.Linear);
         Gemm = (x, rows, k, w, cols, y) =>
         {
@@ -58,6 +66,10 @@ internal sealed class DeviceKernels
     public Action<int, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int, int> Compact { get; }
     /// <summary>The plain GEMM kernel: y [rows, cols] = x [rows, k]·wᵀ (w [cols, k]); arguments x, rows, k, w, cols, y.</summary>
     public Action<ArrayView<float>, int, int, ArrayView<float>, int, ArrayView<float>> Gemm { get; }
+    /// <summary>dst = fp16(src), n elements.</summary>
+    public Action<int, ArrayView<float>, ArrayView<Half>> ToHalf { get; }
+    /// <summary>The plain fp16 GEMM kernel (float32 accumulation): x, rows, k, w, cols, y.</summary>
+    public Action<ArrayView<Half>, int, int, ArrayView<Half>, int, ArrayView<float>> GemmHalf { get; }
 
     /// <summary>y = LayerNorm(x + residual) on rows [0, rows) (residual null: LayerNorm(x)).</summary>
     public void RunLayerNorm(ArrayView<float> x, ArrayView<float>? residual, ArrayView<float> y, int rows, int cols,

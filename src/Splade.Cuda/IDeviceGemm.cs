@@ -9,4 +9,7 @@ internal interface IDeviceGemm : IDisposable
     string Name { get; }
 
     void Linear(ArrayView<float> x, int rows, int k, ArrayView<float> w, int cols, ArrayView<float> y);
+
+    /// <summary>The same with x and w in fp16, accumulation and y in float32.</summary>
+    void LinearHalf(ArrayView<Half> x, int rows, int k, ArrayView<Half> w, int cols, ArrayView<float> y);
 }

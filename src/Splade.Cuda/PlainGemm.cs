@@ -14,5 +14,11 @@ internal sealed class PlainGemm(DeviceKernels kernels) : IDeviceGemm
         kernels.Gemm(x, rows, k, w, cols, y);
     }
 
+    public void LinearHalf(ArrayView<Half> x, int rows, int k, ArrayView<Half> w, int cols, ArrayView<float> y)
+    {
+        if (rows == 0) return;
+        kernels.GemmHalf(x, rows, k, w, cols, y);
+    }
+
     public void Dispose() { }
 }

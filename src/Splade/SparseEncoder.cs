@@ -55,10 +55,12 @@ public sealed partial class SparseEncoder : ISparseTextEncoder, IDisposable
     private static SpladeModel LoadModel(string folder, SparseEncoderOptions options)
     {
         string device = Devices.ForwardBackends.Normalize(options.Device);
-        if (device != "cpu" && options.Precision != EncodePrecision.Float32)
-            throw new ArgumentException($"Precision {options.Precision} runs on the cpu device only; device {device} computes in float32.", nameof(options));
-        var model = SpladeModel.Load(folder, new SpladeModelOptions { Threads = options.Threads, Precision = options.Precision });
-        if (device != "cpu") model.UseBackend(Devices.ForwardBackends.Create(device, model));
+        if (device == "cpu") return SpladeModel.Load(folder, new SpladeModelOptions { Threads = options.Threads, Precision = options.Precision });
+        if (options.Precision is not (EncodePrecision.Float32 or EncodePrecision.Float16))
+            throw new ArgumentException($"Precision {options.Precision} runs on the cpu device only; device {device} computes in {EncodePrecision.Float32} or {EncodePrecision.Float16}.", nameof(options));
+        // The host model (float32) serves the tokenizer settings, the static query route and inspection.
+        var model = SpladeModel.Load(folder, new SpladeModelOptions { Threads = options.Threads });
+        model.UseBackend(Devices.ForwardBackends.Create(device, model, options.Precision));
         return model;
     }
 

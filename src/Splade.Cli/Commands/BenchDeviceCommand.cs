@@ -18,6 +18,7 @@ internal sealed class BenchDeviceCommand : ICommand
         splade bench-device --model <folder|owner/name[@rev]> [options]
 
           --device D       cuda (default), cuda:N, ilgpu-cpu or cpu
+          --precision P    fp32 (default) or fp16 (fp16 GEMM inputs, fp32 accumulation; not on cpu)
           --batch N        documents per forward pass (default 256)
           --lengths L,...  document lengths in tokens, [CLS] and [SEP] included (default 80,256; clamped to the position table)
           --runs R         repetitions of every measurement (default 3); median, min and max are reported
@@ -44,11 +45,12 @@ internal sealed class BenchDeviceCommand : ICommand
             .ToArray();
         if (lengths.Length == 0) throw new CliException("--lengths: give at least one length.");
         int? threads = args.GetInt("threads", min: 1, max: 1024);
+        EncodePrecision precision = PrecisionOption.Get(args);
         bool json = args.Flag("json");
         args.ThrowOnUnused();
 
         string load0 = LoadAverage();
-        using SparseEncoder encoder = ModelLoading.Load(model0, threads, context.Stderr, device: device);
+        using SparseEncoder encoder = ModelLoading.Load(model0, threads, context.Stderr, precision: precision, device: device);
         SpladeModel model = encoder.Model;
         if (!model.HasMlmHead || model.Pooling is null) throw new CliException($"{encoder.ModelPath} has no MLM head with SpladePooling; nothing to benchmark.");
         BertConfig config = model.Config;
@@ -88,6 +90,7 @@ internal sealed class BenchDeviceCommand : ICommand
         {
             Model = encoder.ModelPath,
             Device = encoder.Device,
+            Precision = PrecisionOption.Name(precision),
             Description = model.Backend?.Description ?? $"managed CPU kernels, {model.Threads} thread(s)",
             Runs = runs,
             SecondsPerMeasurement = seconds,
@@ -126,6 +129,7 @@ internal sealed class DeviceBenchReport
 {
     public required string Model { get; init; }
     public required string Device { get; init; }
+    public required string Precision { get; init; }
     public required string Description { get; init; }
     public required int Runs { get; init; }
     public required double SecondsPerMeasurement { get; init; }
@@ -144,7 +148,7 @@ internal sealed class DeviceBenchReport
     {
         var ic = CultureInfo.InvariantCulture;
         w.WriteLine($"model {Model}");
-        w.WriteLine($"device {Device}: {Description}");
+        w.WriteLine($"device {Device} ({Precision}): {Description}");
         w.WriteLine(string.Create(ic, $"{Runs} run(s) x {SecondsPerMeasurement} s, load average {LoadAverageStart} -> {LoadAverageEnd}"));
         w.WriteLine();
         w.WriteLine("tokens  batch   docs/s (median)   min – max            tokens/s");

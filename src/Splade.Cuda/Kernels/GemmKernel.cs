@@ -42,7 +42,7 @@ internal static class GemmKernel
         }
     }
 
-    private static void Store(ArrayView<float> y, int r, int c0, int rows, int cols, float v0, float v1, float v2, float v3)
+    internal static void Store(ArrayView<float> y, int r, int c0, int rows, int cols, float v0, float v1, float v2, float v3)
     {
         if (r >= rows) return;
         long o = (long)r * cols + c0;

@@ -51,12 +51,13 @@ public static class ForwardBackends
     /// <summary>Creates the backend of <paramref name="device"/> (not <c>cpu</c>) for <paramref name="model"/>.</summary>
     /// <exception cref="ArgumentException">Unknown device name, or <c>cpu</c>.</exception>
     /// <exception cref="DeviceUnavailableException">No provider (the Splade.Cuda package is missing), or the device cannot be used.</exception>
-    public static IForwardBackend Create(string device, SpladeModel model)
+    /// <exception cref="NotSupportedException">The device does not offer <paramref name="precision"/>.</exception>
+    public static IForwardBackend Create(string device, SpladeModel model, EncodePrecision precision = EncodePrecision.Float32)
     {
         ArgumentNullException.ThrowIfNull(model);
         string d = Normalize(device);
         if (d == "cpu") throw new ArgumentException("The cpu device runs the managed encoder and has no backend.", nameof(device));
-        return Find(d).Create(model, d);
+        return Find(d).Create(model, d, precision);
     }
 
     private static IForwardBackendProvider Find(string device)

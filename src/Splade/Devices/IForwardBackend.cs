@@ -16,6 +16,9 @@ public interface IForwardBackend : IDisposable
     /// <summary>One line describing the hardware and libraries in use (e.g. the GPU name and cuBLAS).</summary>
     string Description { get; }
 
+    /// <summary>Arithmetic of the matrix products (<see cref="EncodePrecision.Float32"/> or <see cref="EncodePrecision.Float16"/>).</summary>
+    EncodePrecision Precision { get; }
+
     /// <summary>Bytes of device memory the backend holds now (weights and buffers).</summary>
     long DeviceMemoryBytes { get; }
 

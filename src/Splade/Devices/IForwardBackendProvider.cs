@@ -11,7 +11,8 @@ public interface IForwardBackendProvider
     /// <summary>Whether <paramref name="device"/> (already lower-cased) is one of its devices.</summary>
     bool Handles(string device);
 
-    /// <summary>Uploads the weights of <paramref name="model"/> to <paramref name="device"/>.</summary>
+    /// <summary>Uploads the weights of <paramref name="model"/> to <paramref name="device"/>, for matrix products in <paramref name="precision"/>.</summary>
     /// <exception cref="DeviceUnavailableException">The device, its driver or a library it needs is missing.</exception>
-    IForwardBackend Create(SpladeModel model, string device);
+    /// <exception cref="NotSupportedException">The device does not offer <paramref name="precision"/>.</exception>
+    IForwardBackend Create(SpladeModel model, string device, EncodePrecision precision);
 }

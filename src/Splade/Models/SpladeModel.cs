@@ -68,6 +68,8 @@ public sealed class SpladeModel
     {
         options ??= new SpladeModelOptions();
         EncodePrecision precision = options.Precision;
+        if (precision == EncodePrecision.Float16)
+            throw new ArgumentException($"Precision {precision} runs on a device (cuda, ilgpu-cpu) only; the CPU kernels compute in {EncodePrecision.Float32} or int8.", nameof(options));
         if (precision != EncodePrecision.Float32 && !Int8Matrix.IsSupported)
             throw new PlatformNotSupportedException($"Precision {precision} needs AVX-512 BW, which this machine lacks; use {EncodePrecision.Float32}.");
         ModelFolder mf = ModelFolder.Load(folder);

@@ -68,6 +68,18 @@ public sealed class DeviceOptionCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Fp16_needs_a_device_and_runs_on_ilgpu_cpu()
+    {
+        string input = Input("where is oestrogen produced");
+        var cpu = await CliRunner.RunAsync("encode", "--model", Model, "--input", input, "--output", Path.Combine(_dir, "o.jsonl"), "--precision", "fp16");
+        Assert.Equal(2, cpu.Code);
+        Assert.Contains("--precision fp16 runs on a device", cpu.Stderr);
+        var dev = await CliRunner.RunAsync("encode", "--model", Model, "--input", input, "--output", Path.Combine(_dir, "h.jsonl"), "--precision", "fp16", "--device", "ilgpu-cpu");
+        Assert.True(dev.Code == 0, dev.Stderr);
+        Assert.Single(File.ReadAllLines(Path.Combine(_dir, "h.jsonl")));
+    }
+
+    [Fact]
     public async Task Bench_device_on_ilgpu_cpu_prints_json()
     {
         var (code, stdout, stderr) = await CliRunner.RunAsync("bench-device", "--model", Model, "--device", "ilgpu-cpu", "--batch", "2",

@@ -19,7 +19,7 @@ public sealed class CudaGpuTests(ITestOutputHelper output)
 {
     private CudaForwardBackend? OpenOrSkip(SpladeModel model)
     {
-        try { return (CudaForwardBackend)new CudaBackendProvider().Create(model, "cuda:0"); }
+        try { return (CudaForwardBackend)new CudaBackendProvider().Create(model, "cuda:0", EncodePrecision.Float32); }
         catch (DeviceUnavailableException e)
         {
             output.WriteLine($"Skipped: {e.Message}");
@@ -47,6 +47,47 @@ public sealed class CudaGpuTests(ITestOutputHelper output)
         }
         SparseVector single = backend.ForwardPooled(TokenBatch.FromSequences([ids[3]], model.Config.VocabSize, model.Config.MaxPositionEmbeddings))[0];
         IlgpuCpuForwardTests.AssertClose(gpu[3], single, "batch 1 vs batched");
+    }
+
+    [Theory]
+    [InlineData(5, 7, 3)]
+    [InlineData(37, 30522, 32)]
+    [InlineData(129, 768, 256)]
+    public void CuBlas_GemmEx_fp16_equals_the_plain_fp16_kernel(int rows, int cols, int depth)
+    {
+        var model = SpladeModel.Load(TestData.Model("tiny-splade"), new SpladeModelOptions { Threads = 1 });
+        using CudaForwardBackend? backend = OpenOrSkip(model);
+        if (backend is null) return;
+        var accelerator = (CudaAccelerator)backend.Accelerator;
+        var rng = new Random(2);
+        var x = Enumerable.Range(0, rows * depth).Select(_ => (ILGPU.Half)((float)rng.NextDouble() - 0.5f)).ToArray();
+        var w = Enumerable.Range(0, cols * depth).Select(_ => (ILGPU.Half)((float)rng.NextDouble() - 0.5f)).ToArray();
+        using var xb = accelerator.Allocate1D(x);
+        using var wb = accelerator.Allocate1D(w);
+        using var y1 = accelerator.Allocate1D<float>(rows * cols);
+        using var y2 = accelerator.Allocate1D<float>(rows * cols);
+        using var blas = new CuBlasGemm(accelerator);
+        blas.LinearHalf(xb.View, rows, depth, wb.View, cols, y1.View);
+        new PlainGemm(new DeviceKernels(accelerator)).LinearHalf(xb.View, rows, depth, wb.View, cols, y2.View);
+        float[] a = y1.GetAsArray1D(), b = y2.GetAsArray1D();
+        for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - b[i]) <= 1e-4f, $"[{i}] GemmEx {a[i]} vs plain {b[i]}");
+    }
+
+    [Fact]
+    public void Cuda_fp16_vectors_stay_close_to_float32()
+    {
+        var model = SpladeModel.Load(TestData.Model("tiny-splade"), new SpladeModelOptions { Threads = 2 });
+        CudaForwardBackend backend;
+        try { backend = (CudaForwardBackend)new CudaBackendProvider().Create(model, "cuda:0", EncodePrecision.Float16); }
+        catch (DeviceUnavailableException e) { output.WriteLine($"Skipped: {e.Message}"); return; }
+        using (backend)
+        {
+            var expected = ExpectedOutputs.Load(Path.Combine(TestData.Dir, "models", "tiny-splade.expected.json"));
+            int[][] ids = expected.Texts.Select(t => t.Ids).ToArray();
+            SparseVector[] cpu = model.Forward(ids);
+            SparseVector[] half = backend.ForwardPooled(TokenBatch.FromSequences(ids, model.Config.VocabSize, model.Config.MaxPositionEmbeddings));
+            for (int i = 0; i < ids.Length; i++) Assert.True(cpu[i].Cosine(half[i]) >= 0.999, $"text {i}: cosine {cpu[i].Cosine(half[i])}");
+        }
     }
 
     [Theory]

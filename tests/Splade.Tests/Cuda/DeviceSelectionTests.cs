@@ -118,7 +118,7 @@ public sealed class DeviceSelectionTests(ITestOutputHelper output)
     {
         var model = SpladeModel.Load(Tiny, new SpladeModelOptions { Threads = 1 });
         var provider = new CudaBackendProvider { Probe = probe };
-        var e = Assert.Throws<DeviceUnavailableException>(() => provider.Create(model, device));
+        var e = Assert.Throws<DeviceUnavailableException>(() => provider.Create(model, device, EncodePrecision.Float32));
         Assert.Equal(device, e.Device);
         return e;
     }

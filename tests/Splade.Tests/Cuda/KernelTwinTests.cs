@@ -1,3 +1,4 @@
+using Half = ILGPU.Half;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
@@ -73,6 +74,28 @@ public sealed class KernelTwinTests(IlgpuCpuKernels k) : IClassFixture<IlgpuCpuK
         GemmReference.Linear(x, rows, depth, w, cols, default, expected);
         ArrayView<float> y = k.Workspace.Get<float>("y", rows * cols);
         new PlainGemm(k.Kernels).Linear(Up("x", x), rows, depth, Up("w", w), cols, y);
+        AssertClose(expected, Down(y, rows * cols), 1e-5f, "y");
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(5, 7, 3)]
+    [InlineData(9, 33, 17)]
+    public void Fp16_gemm_equals_the_reference_on_fp16_rounded_inputs(int rows, int cols, int depth)
+    {
+        float[] x = Random(rows * depth, 21, 4f), w = Random(cols * depth, 22);
+        ArrayView<float> xv = Up("x", x);
+        ArrayView<Half> xh = k.Workspace.Get<Half>("xh", x.Length);
+        k.Kernels.ToHalf(x.Length, xv, xh);
+        var xhHost = new Half[x.Length];
+        xh.SubView(0, x.Length).CopyToCPU(xhHost);
+        for (int i = 0; i < x.Length; i++) Assert.Equal((float)(Half)x[i], (float)xhHost[i]);
+        float[] xr = xhHost.Select(h => (float)h).ToArray(), wr = w.Select(v => (float)(Half)v).ToArray();
+        var expected = new float[rows * cols];
+        GemmReference.Linear(xr, rows, depth, wr, cols, default, expected);
+        ArrayView<Half> wh = k.Workspace.Upload("wh", w.Select(v => (Half)v).ToArray());
+        ArrayView<float> y = k.Workspace.Get<float>("y", rows * cols);
+        new PlainGemm(k.Kernels).LinearHalf(xh, rows, depth, wh, cols, y);
         AssertClose(expected, Down(y, rows * cols), 1e-5f, "y");
     }
 
