@@ -103,9 +103,9 @@ def load(p):
     try: return json.load(open(p))
     except Exception: return None
 c = load(os.path.join(out, "compare.json"))
-if c: print(f"vectors device vs cpu: equal={c['equal']} texts={c['texts']} max_abs_diff={c['max_abs_diff']:.2e} index_set_mismatches={c['index_set_mismatches']}")
+if c: print(f"vectors device vs cpu (fp32): equal={c['equal']} texts={c['texts']} max_abs_diff={c['max_abs_diff']:.2e} index_set_mismatches={c['index_set_mismatches']}")
 h = load(os.path.join(out, "compare-fp16.json"))
-if h: print(f"vectors device fp16 vs cpu fp32: texts={h['texts']} max_abs_diff={h['max_abs_diff']:.2e} index_set_mismatches={h['index_set_mismatches']} (of identical-set texts; fp16 is approximate)")
+if h: print(f"vectors device fp16 vs cpu fp32 (approximate by design): texts={h['texts']} min_cosine={h['min_cosine']:.6f} texts_with_other_non_zero_sets={h['index_set_mismatches']} max_abs_diff={h['max_abs_diff']:.2e} (texts with the same sets)")
 for p in sorted(glob.glob(os.path.join(out, "bench-*.json"))):
     r = load(p)
     if not r: continue
