@@ -5,8 +5,6 @@ namespace Splade.Cli;
 /// <summary>`--device cpu|cuda|cuda:N|ilgpu-cpu`: where the network runs (<see cref="SparseEncoderOptions.Device"/>; docs/gpu.md).</summary>
 internal static class DeviceOption
 {
-    public const string Help = "cpu (default), cuda, cuda:N (NVIDIA GPU, fp32) or ilgpu-cpu (the GPU kernels on the CPU, slow)";
-
     public static string Get(CommandArgs args) => Parse(args.Get("device"));
 
     public static string Parse(string? value)

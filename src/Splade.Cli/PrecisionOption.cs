@@ -14,7 +14,7 @@ internal static class PrecisionOption
         "int8" => EncodePrecision.Int8,
         "fp16" or "float16" => EncodePrecision.Float16,
         "bf16" => throw new CliException("--precision bf16 is not available: .NET 10 exposes no bf16 dot-product instruction (vdpbf16ps); use int8 or int8-decoder."),
-        _ => throw new CliException($"--precision: expected fp32, int8-decoder, int8 or fp16 (with --device cuda), got '{value}'."),
+        _ => throw new CliException($"--precision: expected fp32, int8-decoder or int8 (or fp16 with --device cuda), got '{value}'."),
     };
 
     public static string Name(EncodePrecision p) => p switch

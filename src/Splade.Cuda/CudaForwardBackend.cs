@@ -29,6 +29,7 @@ internal sealed class CudaForwardBackend : IForwardBackend
     private readonly BertConfig _config;
     private readonly SpladePoolingConfig _pooling;
     private readonly Lock _gate = new();
+    private bool _disposed;
 
     internal CudaForwardBackend(string device, Context context, Accelerator accelerator, Func<DeviceKernels, IDeviceGemm> gemm, SpladeModel model, EncodePrecision precision = EncodePrecision.Float32, long logitsBudget = DefaultLogitsBudget)
     {
@@ -69,7 +70,11 @@ internal sealed class CudaForwardBackend : IForwardBackend
     public SparseVector[] ForwardPooled(TokenBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        lock (_gate) return Run(batch);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return Run(batch);
+        }
     }
 
     private SparseVector[] Run(TokenBatch batch)
@@ -164,17 +169,6 @@ internal sealed class CudaForwardBackend : IForwardBackend
         _kernels.BiasActivation(rows * cols, y, bias, cols, code);
     }
 
-    /// <summary>Pooled rows [sequences, vocab] of the last batch, copied to the host (for tests).</summary>
-    internal float[] LastPooled(int sequences)
-    {
-        lock (_gate)
-        {
-            var host = new float[sequences * _config.VocabSize];
-            _ws.Get<float>("pooled", host.Length).CopyToCPU(host);
-            return host;
-        }
-    }
-
     /// <summary>The accelerator (for tests of single kernels).</summary>
     internal Accelerator Accelerator => _accelerator;
 
@@ -183,6 +177,8 @@ internal sealed class CudaForwardBackend : IForwardBackend
     {
         lock (_gate)
         {
+            if (_disposed) return;
+            _disposed = true;
             _ws.Dispose();
             _weights.Dispose();
             _gemm.Dispose();

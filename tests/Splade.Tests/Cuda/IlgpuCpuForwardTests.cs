@@ -87,6 +87,16 @@ public sealed class IlgpuCpuForwardTests(IlgpuCpuModels models) : IClassFixture<
         AssertClose(cpu.EncodeQuery("oestrogen", 20), device.EncodeQuery("oestrogen"), "query");
     }
 
+    [Fact]
+    public void A_disposed_backend_refuses_work()
+    {
+        var (model, _, _) = models.Get("tiny-splade");
+        CudaForwardBackend backend = CudaBackendProvider.CreateCpu(model);
+        backend.Dispose();
+        backend.Dispose(); // twice is harmless
+        Assert.Throws<ObjectDisposedException>(() => backend.ForwardPooled(Batch(model, [[101, 102]])));
+    }
+
     private static TokenBatch Batch(SpladeModel model, int[][] ids) =>
         TokenBatch.FromSequences(ids, model.Config.VocabSize, model.Config.MaxPositionEmbeddings);
 
