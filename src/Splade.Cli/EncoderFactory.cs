@@ -19,12 +19,12 @@ internal interface ICorpusFittedEncoder : ISparseTextEncoder
 internal static class EncoderFactory
 {
     /// <summary>"bm25" gives a BM25 encoder to fit on the corpus; anything else is a SPLADE model folder or Hub id.</summary>
-    public static ISparseTextEncoder Create(string modelSpec, int? threads, Splade.Models.EncodePrecision precision = Splade.Models.EncodePrecision.Float32)
+    public static ISparseTextEncoder Create(string modelSpec, int? threads, Splade.Models.EncodePrecision precision = Splade.Models.EncodePrecision.Float32, string device = "cpu")
     {
         ArgumentNullException.ThrowIfNull(modelSpec);
         if (modelSpec.Equals("bm25", StringComparison.OrdinalIgnoreCase) || modelSpec.StartsWith("bm25?", StringComparison.OrdinalIgnoreCase))
             return CorpusBm25Encoder.FromSpec(modelSpec);
-        return ModelLoading.Load(modelSpec, threads, Console.Error, precision: precision);
+        return ModelLoading.Load(modelSpec, threads, Console.Error, precision: precision, device: device);
     }
 }
 

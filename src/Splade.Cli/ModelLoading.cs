@@ -6,16 +6,31 @@ namespace Splade.Cli;
 internal static class ModelLoading
 {
     public static SparseEncoder Load(CommandArgs args, CliContext context, int? maxActiveDims = null) =>
-        Load(args.Require("model"), args.GetInt("threads", min: 1, max: 1024), context.Stderr, maxActiveDims, PrecisionOption.Get(args));
+        Load(args.Require("model"), args.GetInt("threads", min: 1, max: 1024), context.Stderr, maxActiveDims, PrecisionOption.Get(args), DeviceOption.Get(args));
 
-    public static SparseEncoder Load(string model, int? threads, TextWriter stderr, int? maxActiveDims = null, Splade.Models.EncodePrecision precision = Splade.Models.EncodePrecision.Float32) =>
-        SparseEncoder.Load(model, new SparseEncoderOptions
+    /// <summary>Loads a model; a device that cannot be used, or a precision it lacks, is a one-line error (exit 1 and 2).</summary>
+    public static SparseEncoder Load(string model, int? threads, TextWriter stderr, int? maxActiveDims = null, Splade.Models.EncodePrecision precision = Splade.Models.EncodePrecision.Float32, string device = "cpu")
+    {
+        if (device != "cpu" && precision is not (Splade.Models.EncodePrecision.Float32 or Splade.Models.EncodePrecision.Float16))
+            throw new CliException($"--precision {PrecisionOption.Name(precision)} runs on the cpu device only; --device {device} computes in fp32 or fp16.");
+        if (device == "cpu" && precision == Splade.Models.EncodePrecision.Float16)
+            throw new CliException("--precision fp16 runs on a device: add --device cuda (or ilgpu-cpu); the cpu kernels compute in fp32, int8-decoder or int8.");
+        try
         {
-            Threads = threads ?? Environment.ProcessorCount,
-            MaxActiveDims = maxActiveDims,
-            Precision = precision,
-            DownloadProgress = new DownloadReporter(stderr),
-        });
+            return SparseEncoder.Load(model, new SparseEncoderOptions
+            {
+                Threads = threads ?? Environment.ProcessorCount,
+                MaxActiveDims = maxActiveDims,
+                Precision = precision,
+                Device = device,
+                DownloadProgress = new DownloadReporter(stderr),
+            });
+        }
+        catch (Splade.Devices.DeviceUnavailableException e)
+        {
+            throw new CliException(e.Message, exitCode: 1);
+        }
+    }
 
     /// <summary>Prints nothing for files already in the cache; one line per downloaded file when it completes; for files of a megabyte or more (or of unknown
     /// size) also a line when it starts and at most one progress line per second. A file's completed line

@@ -37,13 +37,13 @@ internal sealed record SearchLocation(string? IndexDir, string? Backend, string?
     /// The encoder for queries: <paramref name="model"/> and <paramref name="precisionName"/> when given, else
     /// those recorded with the vectors; a corpus-fitted encoder gets its statistics from the index folder.
     /// </summary>
-    public ISparseTextEncoder EncoderForSearch(string? model, string? precisionName, int? threads)
+    public ISparseTextEncoder EncoderForSearch(string? model, string? precisionName, int? threads, string device = "cpu")
     {
         if (!IsPostgres && !InvertedIndex.Exists(IndexDir!)) throw new CliException($"'{IndexDir}' is not an index.");
         var (recordedModel, recordedPrecision) = Recorded();
         model ??= recordedModel ?? throw new CliException($"--model is required: {Name} does not record the model that built it.");
         var precision = precisionName is null ? recordedPrecision : PrecisionOption.Parse(precisionName);
-        var encoder = EncoderFactory.Create(model, threads, precision);
+        var encoder = EncoderFactory.Create(model, threads, precision, device);
         if (encoder is ICorpusFittedEncoder fitted && !TryLoadFitted(fitted))
             throw IsPostgres
                 ? new CliException($"'{model}' is fitted on a corpus and its statistics live in an index folder; a PostgreSQL table holds SPLADE vectors: give --model <folder|owner/name>.")

@@ -9,17 +9,28 @@ public sealed partial class SparseEncoder
     public SparseVector EncodeQuery(string text, int? maxActiveDims = null) =>
         EncodeQueries([text], maxActiveDims)[0];
 
-    /// <summary>Encodes search queries (the <c>query</c> prompt and route), results in input order.</summary>
+    /// <summary>Encodes search queries (the <c>query</c> prompt and route), results in input order (batches: see <see cref="EncodeDocuments"/>).</summary>
     public IReadOnlyList<SparseVector> EncodeQueries(IReadOnlyList<string> texts, int? maxActiveDims = null, CancellationToken cancellationToken = default) =>
-        Encode(texts, new EncodeOptions { PromptName = QueryPromptName, Route = "query", MaxActiveDims = maxActiveDims }, cancellationToken);
+        Encode(texts, DefaultOptions(QueryPromptName, "query", maxActiveDims), cancellationToken);
 
     /// <summary>Encodes one document (the first of the <c>document</c>, <c>passage</c>, <c>corpus</c> prompts), like <c>encode_document</c>.</summary>
     public SparseVector EncodeDocument(string text, int? maxActiveDims = null) =>
         EncodeDocuments([text], maxActiveDims)[0];
 
-    /// <summary>Encodes documents, results in input order.</summary>
+    /// <summary>
+    /// Encodes documents, results in input order. Forward batches take the <see cref="EncodeOptions"/> defaults (32 texts,
+    /// 16384 tokens) on the cpu device and 256 texts, 65536 tokens on a GPU device; <see cref="Encode"/> sets them.
+    /// </summary>
     public IReadOnlyList<SparseVector> EncodeDocuments(IReadOnlyList<string> texts, int? maxActiveDims = null, CancellationToken cancellationToken = default) =>
-        Encode(texts, new EncodeOptions { PromptName = DocumentPromptName, Route = "document", MaxActiveDims = maxActiveDims }, cancellationToken);
+        Encode(texts, DefaultOptions(DocumentPromptName, "document", maxActiveDims), cancellationToken);
+
+    /// <summary>Batch limits for the device: larger batches on a GPU, which is used one forward pass at a time.</summary>
+    private EncodeOptions DefaultOptions(string? promptName, string route, int? maxActiveDims) => Device == "cpu"
+        ? new EncodeOptions { PromptName = promptName, Route = route, MaxActiveDims = maxActiveDims }
+        : new EncodeOptions { PromptName = promptName, Route = route, MaxActiveDims = maxActiveDims, BatchSize = DeviceBatchSize, MaxBatchTokens = DeviceMaxBatchTokens };
+
+    /// <summary>Texts and tokens per forward pass of the convenience methods on a device other than cpu.</summary>
+    internal const int DeviceBatchSize = 256, DeviceMaxBatchTokens = 65536;
 
     IReadOnlyList<SparseVector> ISparseTextEncoder.EncodeQueries(IReadOnlyList<string> texts, CancellationToken cancellationToken) =>
         EncodeQueries(texts, null, cancellationToken);

@@ -11,7 +11,7 @@ namespace Splade;
 /// runs BertForMaskedLM + SpladePooling and returns <see cref="SparseVector"/>s.
 /// Thread-safe: concurrent encode calls each use their own workspace.
 /// </summary>
-public sealed partial class SparseEncoder : ISparseTextEncoder
+public sealed partial class SparseEncoder : ISparseTextEncoder, IDisposable
 {
     private SparseEncoder(string modelPath, SpladeModel model, BertTokenizer tokenizer, SparseEncoderOptions options)
     {
@@ -23,6 +23,7 @@ public sealed partial class SparseEncoder : ISparseTextEncoder
         MaxSeqLength = options.MaxSeqLength is int m ? Math.Min(m, limit) : limit;
         if (MaxSeqLength < 2) throw new ArgumentException($"max_seq_length must be at least 2 (for [CLS] and [SEP]); got {MaxSeqLength}.");
         Similarity = SparseSimilarity.Parse(model.Folder.Settings.SimilarityFnName);
+        Device = model.Backend?.Device ?? "cpu";
     }
 
     /// <summary>
@@ -35,7 +36,7 @@ public sealed partial class SparseEncoder : ISparseTextEncoder
     {
         options ??= new SparseEncoderOptions();
         string folder = ModelLocator.Resolve(modelIdOrPath, options.Hub, options.DownloadProgress);
-        var model = SpladeModel.Load(folder, new SpladeModelOptions { Threads = options.Threads, Precision = options.Precision });
+        var model = LoadModel(folder, options);
         var tokenizer = BertTokenizer.FromFolder(model.Folder.TokenizerDirectory);
         return new SparseEncoder(folder, model, tokenizer, options);
     }
@@ -45,10 +46,29 @@ public sealed partial class SparseEncoder : ISparseTextEncoder
     {
         options ??= new SparseEncoderOptions();
         string folder = await ModelLocator.ResolveAsync(modelIdOrPath, options.Hub, options.DownloadProgress, cancellationToken).ConfigureAwait(false);
-        var model = SpladeModel.Load(folder, new SpladeModelOptions { Threads = options.Threads, Precision = options.Precision });
+        var model = LoadModel(folder, options);
         var tokenizer = BertTokenizer.FromFolder(model.Folder.TokenizerDirectory);
         return new SparseEncoder(folder, model, tokenizer, options);
     }
+
+    /// <summary>Loads the network and, for a device other than cpu, its backend (weights uploaded once).</summary>
+    private static SpladeModel LoadModel(string folder, SparseEncoderOptions options)
+    {
+        string device = Devices.ForwardBackends.Normalize(options.Device);
+        if (device == "cpu") return SpladeModel.Load(folder, new SpladeModelOptions { Threads = options.Threads, Precision = options.Precision });
+        if (options.Precision is not (EncodePrecision.Float32 or EncodePrecision.Float16))
+            throw new ArgumentException($"Precision {options.Precision} runs on the cpu device only; device {device} computes in {EncodePrecision.Float32} or {EncodePrecision.Float16}.", nameof(options));
+        // The host model (float32) serves the tokenizer settings, the static query route and inspection.
+        var model = SpladeModel.Load(folder, new SpladeModelOptions { Threads = options.Threads });
+        model.UseBackend(Devices.ForwardBackends.Create(device, model, options.Precision));
+        return model;
+    }
+
+    /// <summary>Where the document route runs: <c>cpu</c>, <c>cuda:N</c> or <c>ilgpu-cpu</c> (<see cref="SparseEncoderOptions.Device"/>).</summary>
+    public string Device { get; }
+
+    /// <summary>Releases the device backend (its GPU memory); a cpu encoder holds nothing to release.</summary>
+    public void Dispose() => Model.Backend?.Dispose();
 
     /// <summary>The local folder the checkpoint was read from (a Hub snapshot folder for Hub ids).</summary>
     public string ModelPath { get; }

@@ -16,9 +16,18 @@ public sealed record SparseEncoderOptions
 
     /// <summary>
     /// Arithmetic of the network (default float32, exact). <see cref="Models.EncodePrecision.Int8Decoder"/> and
-    /// <see cref="Models.EncodePrecision.Int8"/> are faster approximations; see docs/performance.md.
+    /// <see cref="Models.EncodePrecision.Int8"/> are faster approximations on the cpu device (docs/performance.md);
+    /// <see cref="Models.EncodePrecision.Float16"/> is for a <see cref="Device"/> other than cpu (docs/gpu.md).
     /// </summary>
     public Models.EncodePrecision Precision { get; init; } = Models.EncodePrecision.Float32;
+
+    /// <summary>
+    /// Where the network runs: <c>cpu</c> (default, the managed kernels), <c>cuda</c> / <c>cuda:N</c> (an NVIDIA GPU,
+    /// float32 or Float16 matrix products, through the Splade.Cuda package) or <c>ilgpu-cpu</c> (the same GPU kernels on ILGPU's CPU
+    /// accelerator, slow, for tests). Tokenization, the static query route and max_active_dims stay on the CPU.
+    /// See docs/gpu.md.
+    /// </summary>
+    public string Device { get; init; } = "cpu";
 
     /// <summary>Hub settings for <c>owner/name[@revision]</c> model ids (default: from the environment).</summary>
     public HubOptions? Hub { get; init; }

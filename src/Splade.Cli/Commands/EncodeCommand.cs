@@ -29,9 +29,10 @@ internal sealed class EncodeCommand : ICommand
                                     qdrant: {"id", "vector": {"indices", "values"}}
                                     elasticsearch: {"id", "vector": {"token": weight}} ('.' in tokens written "__")
           --max-active-dims K       keep the K largest weights of every vector
-          --batch-size N            texts per forward pass (default 32)
+          --batch-size N            texts per forward pass (default 32; 256 with a GPU --device)
           --threads N               compute threads (default: all cores)
           --precision P             fp32 (default, exact), int8-decoder or int8 (faster approximations)
+          --device D                cpu (default), cuda, cuda:N (NVIDIA GPU, fp32) or ilgpu-cpu (GPU kernels on the CPU)
           --shard i/n               encode only records i, i+n, i+2n, ... (0-based record positions), so n
                                     machines can share one corpus; implies --resume
           --resume                  continue an interrupted run: keep the complete lines of --output, skip
@@ -82,7 +83,7 @@ internal sealed class EncodeCommand : ICommand
         try { format = SparseFormats.Parse(args.Get("format") ?? "indices"); }
         catch (ArgumentException e) { throw new CliException(e.Message); }
         int? maxActive = args.GetInt("max-active-dims", min: 0);
-        int batchSize = args.GetInt("batch-size", min: 1, max: 1 << 16) ?? 32;
+        int? batchArg = args.GetInt("batch-size", min: 1, max: 1 << 16);
         string? inputPath = args.Get("input");
         string? outputPath = args.Get("output");
         (int Index, int Count)? shard = ParseShard(args.Get("shard"));
@@ -90,6 +91,7 @@ internal sealed class EncodeCommand : ICommand
         if (resume && outputPath is null or "-") throw new CliException("--resume and --shard need --output FILE (the file records the progress).");
         _ = args.Has("threads");
         _ = args.Has("precision");
+        _ = args.Has("device");
         _ = args.Has("model");
         args.ThrowOnUnused();
 
@@ -99,7 +101,9 @@ internal sealed class EncodeCommand : ICommand
         {
             PromptName = role == "query" ? encoder.QueryPromptName : encoder.DocumentPromptName,
             Route = role,
-            BatchSize = batchSize,
+            // A GPU runs one forward pass at a time: larger batches there (the library's device defaults).
+            BatchSize = batchArg ?? (encoder.Device == "cpu" ? 32 : 256),
+            MaxBatchTokens = encoder.Device == "cpu" ? 16384 : 65536,
         };
         long skip = 0;
         System.Text.Json.JsonElement? lastDoneId = null;

@@ -22,6 +22,7 @@ internal sealed class EvalCommand : ICommand
           --run FILE write the ranked lists (top 100) as a TREC run
           --name     metric prefix
           --precision fp32 (default, exact), int8-decoder or int8 (faster approximations)
+          --device   cpu (default), cuda, cuda:N (NVIDIA GPU, fp32) or ilgpu-cpu
           --recall-at K  also report precision@K and recall@K (repeatable, e.g. --recall-at 100);
                      documents retrieved per query: the largest cut-off (at least 100)
           --fuse RUN reciprocal rank fusion of TREC runs (e.g. two --run outputs) instead of a model
@@ -43,11 +44,12 @@ internal sealed class EvalCommand : ICommand
         string name = args.Get("name") ?? "";
         int? threads = args.GetInt("threads", 1);
         var precision = PrecisionOption.Get(args);
+        string device = DeviceOption.Get(args);
         var recallAt = RecallAt(args);
         args.ThrowOnUnused();
         if (!Directory.Exists(dataDir)) throw new CliException($"--data '{dataDir}' is not a folder.");
         var data = IrDataset.LoadBeir(dataDir, split);
-        var encoder = EncoderFactory.Create(model, threads, precision);
+        var encoder = EncoderFactory.Create(model, threads, precision, device);
         if (encoder is ICorpusFittedEncoder fitted && !location.TryLoadFitted(fitted))
         {
             fitted.Fit(data.Corpus.Select(d => d.FullText));

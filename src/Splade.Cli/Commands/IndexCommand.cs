@@ -20,6 +20,7 @@ internal sealed class IndexCommand : ICommand
           --no-text       do not store document texts
           --threads N     encoder threads
           --precision P   fp32 (default, exact), int8-decoder or int8 (faster approximations)
+          --device D      cpu (default), cuda, cuda:N (NVIDIA GPU, fp32) or ilgpu-cpu
           --backend URL   store in PostgreSQL + pgvector instead (postgres://user:pass@host:port/db or an
                           Npgsql connection string); --index is then not needed
           --table NAME    PostgreSQL table (default splade_documents)
@@ -55,6 +56,7 @@ internal sealed class IndexCommand : ICommand
         bool noText = args.Flag("no-text");
         int? threads = args.GetInt("threads", 1);
         var precision = PrecisionOption.Get(args);
+        string device = DeviceOption.Get(args);
         args.ThrowOnUnused();
         if ((corpus is null) == (vectors is null)) throw new CliException("give exactly one of --corpus or --vectors.");
         if (corpus is not null && model is null) throw new CliException("--model is required with --corpus.");
@@ -62,7 +64,7 @@ internal sealed class IndexCommand : ICommand
         {
             if (corpus is null || model is null || model.Equals("bm25", StringComparison.OrdinalIgnoreCase))
                 throw new CliException("--backend postgres stores SPLADE vectors of a --corpus: give --model <folder|owner/name> and --corpus.");
-            var spladeEncoder = EncoderFactory.Create(model, threads, precision);
+            var spladeEncoder = EncoderFactory.Create(model, threads, precision, device);
             using var pg = Backends.OpenPostgres(backend!, table, spladeEncoder.Dimension, hnsw);
             // Recorded as the table's comment, so that search and eval on it need no --model.
             SearchBackend.RecordModel(pg, model, precision);
@@ -94,7 +96,7 @@ internal sealed class IndexCommand : ICommand
             return Task.FromResult(0);
         }
 
-        var encoder = EncoderFactory.Create(model!, threads, precision);
+        var encoder = EncoderFactory.Create(model!, threads, precision, device);
         if (encoder is ICorpusFittedEncoder fitted && !fitted.TryLoad(indexDir))
         {
             context.Stderr.WriteLine($"fitting {model} on '{corpus}'...");

@@ -24,6 +24,7 @@ internal sealed class SearchCommand : ICommand
           --approximate  short for --algorithm approximate; --ef-search N sets the HNSW beam on PostgreSQL
           --threads N  search threads for a query file
           --precision  query encoder arithmetic: fp32, int8-decoder or int8 (default: what built the index)
+          --device     query encoder device: cpu (default), cuda, cuda:N or ilgpu-cpu
         """;
 
     public Task<int> RunAsync(CommandArgs args, CliContext context, CancellationToken cancellationToken)
@@ -38,6 +39,7 @@ internal sealed class SearchCommand : ICommand
         bool approximate = args.Flag("approximate");
         int? efSearch = args.GetInt("ef-search", 1, 1000);
         string? precisionName = args.Get("precision");
+        string device = DeviceOption.Get(args);
         args.ThrowOnUnused();
         var method = SearchMethod.Parse(algorithmName, approximate, efSearch, location.IsPostgres);
         if (queriesPath is not null)
@@ -52,7 +54,7 @@ internal sealed class SearchCommand : ICommand
             if (output is not null) throw new CliException("--output goes with --queries.");
         }
         // Queries in the arithmetic the documents were encoded with, unless told otherwise.
-        var encoder = location.EncoderForSearch(model, precisionName, threads);
+        var encoder = location.EncoderForSearch(model, precisionName, threads, device);
         using var backend = location.Open(encoder.Dimension, create: false);
         if (backend.Index.Count == 0) context.Stderr.WriteLine($"warning: {backend.Name} holds no documents.");
 

@@ -34,6 +34,7 @@ internal sealed class ServeCommand : ICommand
           --payload-limit BYTES        largest request body (default 2000000; more answers 413)
           --threads N                  compute threads (default: all cores)
           --precision P                fp32 (default, exact), int8-decoder or int8 (faster approximations)
+          --device D                   cpu (default), cuda, cuda:N (NVIDIA GPU, fp32) or ilgpu-cpu
           --quiet                      no request log on stderr
           --shutdown-timeout S         seconds shutdown waits for requests in flight (default 30); those
                                        still queued shortly before it are answered 503
@@ -79,6 +80,7 @@ internal sealed class ServeCommand : ICommand
         };
         _ = args.Has("threads");
         _ = args.Has("precision");
+        _ = args.Has("device");
         args.ThrowOnUnused();
 
         var encoder = ModelLoading.Load(args, context);

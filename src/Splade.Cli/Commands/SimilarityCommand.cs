@@ -12,7 +12,7 @@ internal sealed class SimilarityCommand : ICommand
 
     public string Usage => """
         splade similarity --model <folder|owner/name[@rev]> --query TEXT [--query TEXT ...] --document TEXT [--document TEXT ...]
-                          [--function dot|cosine|euclidean|manhattan] [--explain K] [--threads N]
+                          [--function dot|cosine|euclidean|manhattan] [--explain K] [--threads N] [--device D]
 
           Queries are encoded with encode_query, documents with encode_document. Prints one JSON object:
           {"function", "scores": [[query x document]]} and, with --explain K, for every pair the K
@@ -29,6 +29,7 @@ internal sealed class SimilarityCommand : ICommand
         int? explain = args.GetInt("explain", min: 1);
         _ = args.Has("model");
         _ = args.Has("threads");
+        _ = args.Has("device");
         args.ThrowOnUnused();
 
         var encoder = ModelLoading.Load(args, context);

@@ -21,6 +21,9 @@ public sealed class SparseEncoderHostingOptions
     /// <summary>Encoder precision (default <see cref="EncodePrecision.Float32"/>, exact).</summary>
     public EncodePrecision Precision { get; set; } = EncodePrecision.Float32;
 
+    /// <summary>Where the network runs: <c>cpu</c> (default), <c>cuda</c>, <c>cuda:N</c> or <c>ilgpu-cpu</c> (<see cref="SparseEncoderOptions.Device"/>).</summary>
+    public string Device { get; set; } = "cpu";
+
     /// <summary>Index folder (built with <c>splade index</c>) for <c>POST /search</c>, opened read-only; null: no search.</summary>
     public string? Index { get; set; }
 

@@ -63,6 +63,7 @@ internal sealed class SparseEncoderRuntime : IDisposable
         {
             Threads = options.Threads ?? Environment.ProcessorCount,
             Precision = options.Precision,
+            Device = options.Device,
         });
         ISparseIndex? index = null;
         if (options.Index is { } dir)

@@ -24,4 +24,11 @@ public enum EncodePrecision
     /// levels per token); attention, LayerNorm, GELU and the MLM transform stay float32.
     /// </summary>
     Int8,
+
+    /// <summary>
+    /// On a device only (<see cref="SparseEncoderOptions.Device"/> cuda or ilgpu-cpu): the matrix products with fp16
+    /// weights and activations and float32 accumulation; embeddings, attention, LayerNorm, GELU and pooling in float32.
+    /// See docs/gpu.md.
+    /// </summary>
+    Float16,
 }

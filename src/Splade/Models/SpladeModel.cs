@@ -51,6 +51,16 @@ public sealed class SpladeModel
     /// <summary>The pooling settings of the document route, null for an encoder-only model.</summary>
     public SpladePoolingConfig? Pooling => _pooling;
 
+    /// <summary>The backend that runs the document route when the device is not <c>cpu</c> (null: the managed kernels).</summary>
+    public Devices.IForwardBackend? Backend { get; private set; }
+
+    /// <summary>Routes the document forward through <paramref name="backend"/> (set once, by <see cref="SparseEncoder.Load"/>).</summary>
+    internal void UseBackend(Devices.IForwardBackend backend)
+    {
+        if (Backend is not null) throw new InvalidOperationException("The model already has a backend.");
+        Backend = backend;
+    }
+
     /// <summary>Loads a model folder (see <see cref="ModelFolder"/>).</summary>
     /// <exception cref="ModelLoadException">A file is missing, malformed or inconsistent with config.json.</exception>
     /// <exception cref="PlatformNotSupportedException">A reduced precision was asked for on a machine without AVX-512 BW.</exception>
@@ -58,6 +68,8 @@ public sealed class SpladeModel
     {
         options ??= new SpladeModelOptions();
         EncodePrecision precision = options.Precision;
+        if (precision == EncodePrecision.Float16)
+            throw new ArgumentException($"Precision {precision} runs on a device (cuda, ilgpu-cpu) only; the CPU kernels compute in {EncodePrecision.Float32} or int8.", nameof(options));
         if (precision != EncodePrecision.Float32 && !Int8Matrix.IsSupported)
             throw new PlatformNotSupportedException($"Precision {precision} needs AVX-512 BW, which this machine lacks; use {EncodePrecision.Float32}.");
         ModelFolder mf = ModelFolder.Load(folder);
@@ -105,6 +117,7 @@ public sealed class SpladeModel
             return tokenIdBatch.Select(ids => _static!.Encode(ids)).ToArray();
         if (_mlm is null || _pooling is null)
             throw new InvalidOperationException($"Route '{route}' of {Folder.Path} has no MLM head and SpladePooling; only hidden states are available.");
+        if (Backend is not null) return Backend.ForwardPooled(batch);
         BertWorkspace ws = Rent();
         try
         {
