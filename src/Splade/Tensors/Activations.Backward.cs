@@ -26,6 +26,85 @@ public static partial class Activations
         }
     }
 
+    /// <summary>
+    /// In place values[i] ← f(values[i]) and derivative[i] = f'(x[i]) in one pass (GELU shares its erf), for
+    /// f = Relu, Gelu or GeluTanh: the same values as <see cref="Apply"/> and the same derivative as
+    /// <see cref="Backward"/> (which then is one multiply, <see cref="MultiplyBy"/>).
+    /// </summary>
+    public static void ApplyWithDerivative(ElementTransform transform, Span<float> values, Span<float> derivative)
+    {
+        if (values.Length != derivative.Length) throw new ArgumentException($"values has {values.Length} elements, derivative {derivative.Length}.", nameof(derivative));
+        switch (transform)
+        {
+            case ElementTransform.Relu: MapWithDerivative<ReluOp, ReluDerivative>(values, derivative); return;
+            case ElementTransform.Gelu: MapGeluWithDerivative(values, derivative); return;
+            case ElementTransform.GeluTanh: MapWithDerivative<GeluTanhOp, GeluTanhDerivative>(values, derivative); return;
+            default: throw new ArgumentOutOfRangeException(nameof(transform), transform, "ApplyWithDerivative is defined for Relu, Gelu and GeluTanh.");
+        }
+    }
+
+    /// <summary>dy[i] ← dy[i]·derivative[i] (the backward of an element-wise map whose derivative was kept).</summary>
+    public static void MultiplyBy(ReadOnlySpan<float> derivative, Span<float> dy)
+    {
+        if (derivative.Length != dy.Length) throw new ArgumentException($"derivative has {derivative.Length} values, dy {dy.Length}.", nameof(dy));
+        System.Numerics.Tensors.TensorPrimitives.Multiply(dy, derivative, dy);
+    }
+
+    private static void MapWithDerivative<TOp, TDerivative>(Span<float> values, Span<float> derivative) where TOp : IVectorOp where TDerivative : IVectorOp
+    {
+        int i = 0;
+        for (; i + 8 <= values.Length; i += 8)
+        {
+            Vector256<float> x = Vector256.Create((ReadOnlySpan<float>)values.Slice(i, 8));
+            TDerivative.Invoke(x).CopyTo(derivative.Slice(i, 8));
+            TOp.Invoke(x).CopyTo(values.Slice(i, 8));
+        }
+        if (i < values.Length)
+        {
+            Span<float> tail = stackalloc float[8];
+            tail.Clear();
+            values[i..].CopyTo(tail);
+            Vector256<float> x = Vector256.Create((ReadOnlySpan<float>)tail);
+            TDerivative.Invoke(x).CopyTo(tail);
+            tail[..(values.Length - i)].CopyTo(derivative[i..]);
+            TOp.Invoke(x).CopyTo(tail);
+            tail[..(values.Length - i)].CopyTo(values[i..]);
+        }
+    }
+
+    /// <summary>GELU and its derivative from one erf: the same operations as <c>GeluOp</c> and <c>GeluDerivative</c>.</summary>
+    private static void MapGeluWithDerivative(Span<float> values, Span<float> derivative)
+    {
+        int i = 0;
+        for (; i + 8 <= values.Length; i += 8)
+        {
+            Vector256<float> x = Vector256.Create((ReadOnlySpan<float>)values.Slice(i, 8));
+            GeluPair(x, out Vector256<float> y, out Vector256<float> d);
+            d.CopyTo(derivative.Slice(i, 8));
+            y.CopyTo(values.Slice(i, 8));
+        }
+        if (i < values.Length)
+        {
+            Span<float> tail = stackalloc float[8];
+            tail.Clear();
+            values[i..].CopyTo(tail);
+            GeluPair(Vector256.Create((ReadOnlySpan<float>)tail), out Vector256<float> y, out Vector256<float> d);
+            d.CopyTo(tail);
+            tail[..(values.Length - i)].CopyTo(derivative[i..]);
+            y.CopyTo(tail);
+            tail[..(values.Length - i)].CopyTo(values[i..]);
+        }
+    }
+
+    private static void GeluPair(Vector256<float> x, out Vector256<float> y, out Vector256<float> d)
+    {
+        Vector256<float> onePlusErf = Vector256<float>.One + ErfVector(x * Vector256.Create(Sqrt1Over2));
+        y = x * Vector256.Create(0.5f) * onePlusErf;
+        Vector256<float> cdf = Vector256.Create(0.5f) * onePlusErf;
+        Vector256<float> pdf = ExpNonPositive(Vector256.Create(-0.5f) * x * x) * Vector256.Create(InvSqrt2Pi);
+        d = Fma(x, pdf, cdf);
+    }
+
     private static void MapBackward<TOp>(ReadOnlySpan<float> x, Span<float> dy) where TOp : IVectorOp
     {
         int i = 0;

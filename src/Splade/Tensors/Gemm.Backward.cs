@@ -20,29 +20,42 @@ public static partial class Gemm
 
     /// <summary>
     /// dW[n, k] += dY[m, n]ᵀ·X[m, k] and, unless <paramref name="dBias"/> is empty, dBias[n] += Σ_rows dY
-    /// (X and dY dense, row strides k and n).
+    /// (X and dY dense, row strides k and n). With Vector512 the product runs on <see cref="WeightGradient"/>,
+    /// which reads X and dY in place; otherwise on the Linear kernel with dY transposed and X packed
+    /// (<see cref="BackwardWeightPacked"/>). Both compute each element as one FMA chain over the rows in
+    /// ascending order, then add it to dW once, so they agree bit for bit.
     /// </summary>
     public static void BackwardWeight(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int m, int k, int n, Span<float> dW, Span<float> dBias, ComputePool pool)
     {
         if (m == 0) return;
-        if (x.Length < (long)m * k) throw new ArgumentException($"X is smaller than [{m}, {k}].", nameof(x));
-        if (dy.Length < (long)m * n) throw new ArgumentException($"dY is smaller than [{m}, {n}].", nameof(dy));
-        if (dW.Length < (long)n * k) throw new ArgumentException($"dW is smaller than [{n}, {k}].", nameof(dW));
-        if (!dBias.IsEmpty && dBias.Length < n) throw new ArgumentException($"dBias is smaller than [{n}].", nameof(dBias));
+        CheckWeightOperands(x, dy, m, k, n, dW, dBias);
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) WeightGradient.Accumulate(x, dy, m, k, n, dW, pool);
+        else BackwardWeightPacked(x, dy, m, k, n, dW, pool);
+        if (!dBias.IsEmpty) WeightGradient.AccumulateColumnSums(dy, m, n, dBias, pool);
+    }
+
+    /// <summary>dW[n, k] += dY[m, n]ᵀ·X[m, k] on the Linear kernel: dY transposed, X packed as a weight (any vector width).</summary>
+    internal static void BackwardWeightPacked(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int m, int k, int n, Span<float> dW, ComputePool pool)
+    {
         float[] dyT = System.Buffers.ArrayPool<float>.Shared.Rent(m * n); // [n, m]
         try
         {
             Transpose(dy, m, n, dyT, pool);
             PackedMatrix xT = PackedMatrix.PackTransposed(x, m, k, k, pool); // N = k, K = m
             LinearAccumulate(dyT, n, m, xT, dW, k, pool);
-            if (!dBias.IsEmpty)
-                for (int j = 0; j < n; j++)
-                    dBias[j] += System.Numerics.Tensors.TensorPrimitives.Sum(new ReadOnlySpan<float>(dyT, j * m, m));
         }
         finally
         {
             System.Buffers.ArrayPool<float>.Shared.Return(dyT);
         }
+    }
+
+    private static void CheckWeightOperands(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, int m, int k, int n, Span<float> dW, Span<float> dBias)
+    {
+        if (x.Length < (long)m * k) throw new ArgumentException($"X is smaller than [{m}, {k}].", nameof(x));
+        if (dy.Length < (long)m * n) throw new ArgumentException($"dY is smaller than [{m}, {n}].", nameof(dy));
+        if (dW.Length < (long)n * k) throw new ArgumentException($"dW is smaller than [{n}, {k}].", nameof(dW));
+        if (!dBias.IsEmpty && dBias.Length < n) throw new ArgumentException($"dBias is smaller than [{n}].", nameof(dBias));
     }
 
     /// <summary>dst[cols, rows] = src[rows, cols]ᵀ in 32×32 blocks, split over column blocks.</summary>

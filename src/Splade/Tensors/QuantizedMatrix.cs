@@ -85,7 +85,11 @@ public sealed class QuantizedMatrix
         Pack(weight, n, k, bias, weightBits, ComputePool.Serial);
 
     /// <summary>As <see cref="Pack(ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, int)"/> with the rows split over <paramref name="pool"/> (training repacks the decoder every step); the result does not depend on the thread count.</summary>
-    public static unsafe QuantizedMatrix Pack(ReadOnlySpan<float> weight, int n, int k, ReadOnlySpan<float> bias, int weightBits, ComputePool pool)
+    public static QuantizedMatrix Pack(ReadOnlySpan<float> weight, int n, int k, ReadOnlySpan<float> bias, int weightBits, ComputePool pool) =>
+        Pack(weight, n, k, bias, weightBits, pool, plainRows: false);
+
+    /// <summary>With <paramref name="plainRows"/>, every row goes through the plain twin <see cref="QuantizeRowReference"/> (tests).</summary>
+    internal static unsafe QuantizedMatrix Pack(ReadOnlySpan<float> weight, int n, int k, ReadOnlySpan<float> bias, int weightBits, ComputePool pool, bool plainRows)
     {
         if (n <= 0 || k <= 0) throw new ArgumentOutOfRangeException(nameof(n), $"Matrix shape [{n}, {k}] must be positive.");
         if (weight.Length != (long)n * k) throw new ArgumentException($"Weight has {weight.Length} values, expected {n}x{k}.", nameof(weight));
@@ -136,43 +140,104 @@ public sealed class QuantizedMatrix
         for (int j = job * 1024; j < Math.Min(n, job * 1024 + 1024); j++)
         {
             ReadOnlySpan<float> row = rowsCopy.AsSpan(j * k, k);
-            double maxAbs = 0, sumSquares = 0;
-            foreach (float v in row) { maxAbs = Math.Max(maxAbs, Math.Abs(v)); sumSquares += (double)v * v; }
-            float s = (float)(maxAbs / levels);
-            scale[j] = s;
-            // Norms in double (relative error about K·2⁻⁵³), inflated by 10⁻⁶ before the rounding to float.
-            l2[j] = (float)(Math.Sqrt(sumSquares) * (1 + 1e-6));
-            slack[j] = eps * Math.Abs(b[j]);
             int panel = j / PanelWidth, lane = j % PanelWidth;
             // Elements per group: 4 bytes ([k/4][lane][4]) or 2 shorts ([k/2][lane][2]).
             int group = size == 1 ? 4 : 2;
             long baseIndex = (long)panel * kp * PanelWidth + lane * group;
-            long qsum = 0;
-            double residualSquares = 0;
-            // Any integer q in [−levels, levels] keeps the bound exact (the residual is measured, not assumed):
-            // q = round(w·(1/s)) with the reciprocal once per row; the layout index advances per group.
-            double inverse = s == 0 ? 0 : 1.0 / s;
-            int groupStride = PanelWidth * group;
-            long index = baseIndex;
-            for (int c0 = 0; c0 < k; c0 += group, index += groupStride)
-            {
-                int width = Math.Min(group, k - c0);
-                for (int g = 0; g < width; g++)
-                {
-                    float v = row[c0 + g];
-                    int q = (int)Math.Clamp(Math.Round(v * inverse), -levels, levels);
-                    double r = v - (double)s * q; // s·q is exact in double
-                    residualSquares += r * r;
-                    if (size == 1) bytes[(int)(index + g)] = (byte)(sbyte)q;
-                    else shorts[(int)(index + g)] = (short)q;
-                    qsum += q;
-                }
-            }
-            if (size == 1) offset[j] = checked((int)(activationLevels * qsum));
-            residual[j] = (float)(Math.Sqrt(residualSquares) * (1 + 1e-6));
+            RowStatistics st = !plainRows && size == 1 && k % 16 == 0 && Avx512F.IsSupported
+                ? QuantizeRowBytes(row, levels, bytes, baseIndex)
+                : QuantizeRowReference(row, levels, size, bytes, shorts, baseIndex);
+            scale[j] = st.Scale;
+            // Norms in double (relative error about K·2⁻⁵³), inflated by 10⁻⁶ before the rounding to float.
+            l2[j] = (float)(Math.Sqrt(st.SumSquares) * (1 + 1e-6));
+            slack[j] = eps * Math.Abs(b[j]);
+            if (size == 1) offset[j] = checked((int)(activationLevels * st.QSum));
+            residual[j] = (float)(Math.Sqrt(st.ResidualSquares) * (1 + 1e-6));
         }
         });
         }
         return m;
+    }
+
+    private readonly record struct RowStatistics(float Scale, double SumSquares, long QSum, double ResidualSquares);
+
+    /// <summary>
+    /// One row's scale s = max|w|/levels, integer copy q = clamp(round(w·(1/s))) (ties to even) written
+    /// into the panel layout at <paramref name="baseIndex"/>, Σw², Σq and the residual Σ(w − s·q)², all in
+    /// double: the plain twin of <see cref="QuantizeRowBytes"/> and the path for 16 bits and odd K.
+    /// </summary>
+    private static RowStatistics QuantizeRowReference(ReadOnlySpan<float> row, int levels, int size, Span<byte> bytes, Span<short> shorts, long baseIndex)
+    {
+        double maxAbs = 0, sumSquares = 0;
+        foreach (float v in row) { maxAbs = Math.Max(maxAbs, Math.Abs(v)); sumSquares += (double)v * v; }
+        float s = (float)(maxAbs / levels);
+        int group = size == 1 ? 4 : 2;
+        long qsum = 0;
+        double residualSquares = 0;
+        // Any integer q in [−levels, levels] keeps the bound exact (the residual is measured, not assumed):
+        // q = round(w·(1/s)) with the reciprocal once per row; the layout index advances per group.
+        double inverse = s == 0 ? 0 : 1.0 / s;
+        int groupStride = PanelWidth * group;
+        long index = baseIndex;
+        int k = row.Length;
+        for (int c0 = 0; c0 < k; c0 += group, index += groupStride)
+        {
+            int width = Math.Min(group, k - c0);
+            for (int g = 0; g < width; g++)
+            {
+                float v = row[c0 + g];
+                int q = (int)Math.Clamp(Math.Round(v * inverse), -levels, levels);
+                double r = v - (double)s * q; // s·q is exact in double
+                residualSquares += r * r;
+                if (size == 1) bytes[(int)(index + g)] = (byte)(sbyte)q;
+                else shorts[(int)(index + g)] = (short)q;
+                qsum += q;
+            }
+        }
+        return new RowStatistics(s, sumSquares, qsum, residualSquares);
+    }
+
+    /// <summary>
+    /// <see cref="QuantizeRowReference"/> for 8 bits and K a multiple of 16, 16 weights at a time in double
+    /// lanes: the same q and scale; Σw² and the residual are summed in another order (they enter the
+    /// bound inflated by 10⁻⁶, far above that difference).
+    /// </summary>
+    private static unsafe RowStatistics QuantizeRowBytes(ReadOnlySpan<float> row, int levels, Span<byte> bytes, long baseIndex)
+    {
+        float maxAbs = 0;
+        foreach (float v in row) maxAbs = Math.Max(maxAbs, Math.Abs(v)); // exact in float, as in double
+        float s = (float)((double)maxAbs / levels);
+        double inverse = s == 0 ? 0 : 1.0 / s;
+        var vInverse = Vector512.Create(inverse);
+        var vScale = Vector512.Create((double)s);
+        var hi = Vector512.Create((double)levels);
+        var lo = Vector512.Create(-(double)levels);
+        Vector512<double> squares = Vector512<double>.Zero, residual = Vector512<double>.Zero;
+        Vector512<int> qsum = Vector512<int>.Zero;
+        fixed (float* pr = row)
+        fixed (byte* pb = bytes)
+        {
+            int* dst = (int*)(pb + baseIndex);
+            for (int c = 0; c < row.Length; c += 16, dst += 4 * PanelWidth)
+            {
+                Vector256<float> f = Vector256.Load(pr + c), g = Vector256.Load(pr + c + 8);
+                Vector512<double> a = Avx512F.ConvertToVector512Double(f), bb = Avx512F.ConvertToVector512Double(g);
+                squares = Vector512.FusedMultiplyAdd(a, a, squares);
+                squares = Vector512.FusedMultiplyAdd(bb, bb, squares);
+                Vector512<double> qa = Vector512.Min(Vector512.Max(Vector512.Round(a * vInverse), lo), hi);
+                Vector512<double> qb = Vector512.Min(Vector512.Max(Vector512.Round(bb * vInverse), lo), hi);
+                Vector512<double> ra = a - vScale * qa, rb = bb - vScale * qb; // s·q exact
+                residual = Vector512.FusedMultiplyAdd(ra, ra, residual);
+                residual = Vector512.FusedMultiplyAdd(rb, rb, residual);
+                Vector512<int> q = Vector512.Create(Avx512F.ConvertToVector256Int32(qa), Avx512F.ConvertToVector256Int32(qb));
+                qsum += q;
+                Vector128<int> packed = Avx512F.ConvertToVector128SByte(q).AsInt32(); // 16 bytes: four groups of 4
+                dst[0] = packed.GetElement(0);
+                dst[PanelWidth] = packed.GetElement(1);
+                dst[2 * PanelWidth] = packed.GetElement(2);
+                dst[3 * PanelWidth] = packed.GetElement(3);
+            }
+        }
+        return new RowStatistics(s, Vector512.Sum(squares), Vector512.Sum(qsum), Vector512.Sum(residual));
     }
 }

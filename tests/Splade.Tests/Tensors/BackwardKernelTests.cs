@@ -54,6 +54,31 @@ public sealed class BackwardKernelTests
     }
 
     [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(5, 7, 33)]
+    [InlineData(127, 13, 64)]
+    [InlineData(129, 100, 31)]
+    [InlineData(300, 97, 70)]
+    [InlineData(257, 6, 256)]
+    public void Weight_gradient_in_place_equals_the_packed_path_bit_for_bit(int m, int n, int k)
+    {
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) return; // the in-place kernel is the Vector512 path
+        float[] x = Random(m * k, 11), dy = Random(m * n, 12), start = Random(n * k, 13);
+        float[] packed = (float[])start.Clone();
+        Gemm.BackwardWeightPacked(x, dy, m, k, n, packed, One);
+        foreach (var pool in new[] { One, Two })
+        {
+            float[] direct = (float[])start.Clone();
+            WeightGradient.Accumulate(x, dy, m, k, n, direct, pool);
+            Assert.Equal(packed, direct);
+        }
+        // And both against the plain twin (the twin sums in double).
+        float[] twin = (float[])start.Clone(), noBias = [];
+        GemmReference.BackwardWeight(x, dy, m, k, n, twin, noBias);
+        Assert.True(MaxAbsDiff(twin, packed) <= 1e-5f * MathF.Sqrt(m), $"dW differs from the twin by {MaxAbsDiff(twin, packed)}");
+    }
+
+    [Theory]
     [InlineData(8, new[] { 1, 7, 13 }, false)]
     [InlineData(20, new[] { 5, 1, 9 }, true)]
     [InlineData(32, new[] { 6, 11 }, true)]
@@ -133,6 +158,14 @@ public sealed class BackwardKernelTests
             Assert.True(Math.Abs(fast[i] - expected) <= 2e-6 * (1 + Math.Abs(expected)), $"x = {x[i]}: {fast[i]} vs {expected}");
         }
         Assert.Equal(0f, fast[601] * (transform == ElementTransform.Relu ? 1 : 0)); // relu'(0) = 0
+        // The fused forward (value and derivative from one pass) gives Apply's values and Backward's derivative exactly.
+        float[] values = (float[])x.Clone(), derivative = new float[x.Length], applied = (float[])x.Clone();
+        Activations.ApplyWithDerivative(transform, values, derivative);
+        Activations.Apply(transform, applied);
+        Assert.Equal(applied, values);
+        var viaDerivative = (float[])dy.Clone();
+        Activations.MultiplyBy(derivative, viaDerivative);
+        Assert.Equal(fast, viaDerivative);
         // The twin's derivative against finite differences of the twin's forward.
         foreach (double v in new[] { -3.1, -0.7, 0.3, 1.9, 4.2 })
         {

@@ -13,6 +13,30 @@ public sealed class ScreenedColumnMaxTests
     }
 
     [Theory]
+    [InlineData(1, 16)]
+    [InlineData(33, 256)]
+    [InlineData(70, 384)]
+    public void Vector_row_quantization_equals_the_plain_twin(int n, int k)
+    {
+        if (!QuantizedMatrix.IsSupported) return;
+        float[] w = Random(n * k, 5 * n + k, scale: 0.2f);
+        // Ties: a row whose scale is 1/63 exactly has w·(1/s) on .5 for these values (rounded to even by both paths).
+        for (int c = 0; c < k; c++) w[c] = c == 0 ? 1f : ((c % 7) - 3) / 126f;
+        if (n > 1) w[k] = 0; // a zero weight in a random row
+        float[] b = Random(n, 7, scale: 0.5f);
+        var fast = QuantizedMatrix.Pack(w, n, k, b, 8, new ComputePool(2));
+        var twin = QuantizedMatrix.Pack(w, n, k, b, 8, ComputePool.Serial, plainRows: true);
+        Assert.Equal(twin.Data.ToArray(), fast.Data.ToArray());
+        Assert.Equal(twin.Scale, fast.Scale);
+        Assert.Equal(twin.Offset, fast.Offset);
+        for (int j = 0; j < n; j++)
+        {
+            Assert.True(Math.Abs(twin.L2[j] - fast.L2[j]) <= 1e-6f * twin.L2[j], $"row {j}: L2 {fast.L2[j]} vs {twin.L2[j]}");
+            Assert.True(Math.Abs(twin.ResidualL2[j] - fast.ResidualL2[j]) <= 1e-6f * twin.ResidualL2[j] + 1e-30f, $"row {j}: residual {fast.ResidualL2[j]} vs {twin.ResidualL2[j]}");
+        }
+    }
+
+    [Theory]
     [InlineData(1, 7, 0.0f, 8)]
     [InlineData(31, 16, 0.0f, 8)]
     [InlineData(769, 33, -0.3f, 8)]

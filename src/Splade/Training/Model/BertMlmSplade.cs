@@ -63,7 +63,7 @@ public sealed class BertMlmSplade
         public float[]? ProbMask;                          // same, dropout
         public float[] Pre1 = [], Mean1 = [], Rstd1 = [], A = [];   // [N, H], [N], [N], [N, H]
         public float[]? Mask1;                             // [N, H]
-        public float[] InterPre = [], InterAct = [];       // [N, I]
+        public float[] InterDerivative = [], InterAct = []; // [N, I]: GELU'(pre-activation), GELU(pre-activation)
         public float[] Pre2 = [], Mean2 = [], Rstd2 = [], Out = []; // [N, H], [N], [N], [N, H]
         public float[]? Mask2;                             // [N, H]
     }
@@ -74,7 +74,7 @@ public sealed class BertMlmSplade
     private float[] _emb = [], _mean0 = [], _rstd0 = [], _x0 = [];
     private float[]? _mask0;
     private LayerCache[] _layers = [];
-    private float[] _headPre = [], _headAct = [], _meanH = [], _rstdH = [], _t = [];
+    private float[] _headDerivative = [], _headAct = [], _meanH = [], _rstdH = [], _t = [];
     private float[] _maxLogit = [];  // [S, V]
     private int[] _argMax = [];      // [S, V]
     private bool _forwardDone;
@@ -145,10 +145,10 @@ public sealed class BertMlmSplade
             LayerNorm.TrainingForward(c.Pre1, n, H, w.AttnLnW.Data, w.AttnLnB.Data, _c.LayerNormEps, c.A, c.Mean1, c.Rstd1, _pool);
             Profile?.Lap("forward: dropout + residual + LayerNorm");
 
-            c.InterPre = new float[n * I]; c.InterAct = new float[n * I];
-            Gemm.Linear(c.A, n, H, Pack(w.InterW, w.InterB), c.InterPre, I, _pool);
+            c.InterDerivative = new float[n * I]; c.InterAct = new float[n * I];
+            Gemm.Linear(c.A, n, H, Pack(w.InterW, w.InterB), c.InterAct, I, _pool);
             Profile?.Lap("forward: intermediate GEMM");
-            Activate(c.InterPre, c.InterAct);
+            Activate(c.InterAct, c.InterDerivative);
             Profile?.Lap("forward: GELU");
             c.Pre2 = new float[n * H];
             Gemm.Linear(c.InterAct, n, I, Pack(w.OutW, w.OutB), c.Pre2, H, _pool);
@@ -161,9 +161,9 @@ public sealed class BertMlmSplade
             x = c.Out;
         }
 
-        _headPre = new float[n * H]; _headAct = new float[n * H]; _meanH = new float[n]; _rstdH = new float[n]; _t = new float[n * H];
-        Gemm.Linear(x, n, H, Pack(_p.HeadDenseW, _p.HeadDenseB), _headPre, H, _pool);
-        Activate(_headPre, _headAct);
+        _headDerivative = new float[n * H]; _headAct = new float[n * H]; _meanH = new float[n]; _rstdH = new float[n]; _t = new float[n * H];
+        Gemm.Linear(x, n, H, Pack(_p.HeadDenseW, _p.HeadDenseB), _headAct, H, _pool);
+        Activate(_headAct, _headDerivative);
         LayerNorm.TrainingForward(_headAct, n, H, _p.HeadLnW.Data, _p.HeadLnB.Data, _c.LayerNormEps, _t, _meanH, _rstdH, _pool);
         Profile?.Lap("forward: MLM head transform");
 
@@ -206,7 +206,7 @@ public sealed class BertMlmSplade
         Profile?.Lap("backward: decoder + pooling");
         var dHead = new float[n * H];
         LayerNorm.Backward(_headAct, _meanH, _rstdH, _p.HeadLnW.Data, dT, n, H, dHead, false, _p.HeadLnW.Grad, _p.HeadLnB.Grad, _pool);
-        ActivateBackward(_headPre, dHead);
+        ActivateBackward(_headDerivative, dHead);
         var dx = new float[n * H];
         float[] lastOut = _layers.Length > 0 ? _layers[^1].Out : _x0;
         Linear(lastOut, dHead, n, H, H, _p.HeadDenseW, _p.HeadDenseB, dx, accumulate: false);
@@ -231,7 +231,7 @@ public sealed class BertMlmSplade
             Profile?.Lap("backward: LayerNorm + dropout");
             Linear(c.InterAct, dPre2, n, I, H, w.OutW, w.OutB, dInter, accumulate: false);
             Profile?.Lap("backward: output GEMMs");
-            ActivateBackward(c.InterPre, dInter);
+            ActivateBackward(c.InterDerivative, dInter);
             Profile?.Lap("backward: GELU");
             Linear(c.A, dInter, n, H, I, w.InterW, w.InterB, dA, accumulate: true);
             Profile?.Lap("backward: intermediate GEMMs");
@@ -303,26 +303,25 @@ public sealed class BertMlmSplade
         return mask;
     }
 
-    /// <summary>y = GELU(x), in chunks over the threads.</summary>
-    private void Activate(float[] x, float[] y)
+    /// <summary>x ← GELU(x) in place and derivative = GELU'(x), in chunks over the threads (one erf per element for both).</summary>
+    private void Activate(float[] x, float[] derivative)
     {
         int count = x.Length;
         _pool.For((count + ElementChunk - 1) / ElementChunk, ch =>
         {
             int o = ch * ElementChunk, len = Math.Min(ElementChunk, count - o);
-            x.AsSpan(o, len).CopyTo(y.AsSpan(o, len));
-            Activations.Apply(_gelu, y.AsSpan(o, len));
+            Activations.ApplyWithDerivative(_gelu, x.AsSpan(o, len), derivative.AsSpan(o, len));
         });
     }
 
-    /// <summary>dy ← dy·GELU'(x) in place.</summary>
-    private void ActivateBackward(float[] x, float[] dy)
+    /// <summary>dy ← dy·GELU'(x) in place, from the derivative the forward kept.</summary>
+    private void ActivateBackward(float[] derivative, float[] dy)
     {
-        int count = x.Length;
+        int count = derivative.Length;
         _pool.For((count + ElementChunk - 1) / ElementChunk, ch =>
         {
             int o = ch * ElementChunk, len = Math.Min(ElementChunk, count - o);
-            Activations.Backward(_gelu, x.AsSpan(o, len), dy.AsSpan(o, len));
+            Activations.MultiplyBy(derivative.AsSpan(o, len), dy.AsSpan(o, len));
         });
     }
 }
