@@ -34,9 +34,14 @@ internal sealed class BenchSearchCommand : ICommand
           --query-vectors F  queries in the same format (required with --vectors); --queries Q takes the first Q
                              (default: all of them)
           --dimension D      vector dimension (default 30522)
+          --reorder R        none (default: the file's order) or top-terms: documents sorted by their largest-weight
+                             term, then their second (stable), before indexing, so that block-max blocks hold
+                             documents that share their strongest terms
+        Every row also reports the postings a search touched (scattered from lists or blocks, plus one per
+        probe of a candidate's remaining lists), mean per query; for Seismic, the documents it scored.
         """;
 
-    private sealed record Row(int Docs, string Algorithm, double P50, double P99, double Ratio, double Qps, string Quality, double BlocksScored);
+    private sealed record Row(int Docs, string Algorithm, double P50, double P99, double Ratio, double Qps, string Quality, double BlocksScored, double Postings);
 
     public Task<int> RunAsync(CommandArgs args, CliContext context, CancellationToken cancellationToken)
     {
@@ -57,6 +62,9 @@ internal sealed class BenchSearchCommand : ICommand
         string? queryVectorsPath = args.Get("query-vectors");
         int dimension = args.GetInt("dimension", 1) ?? 30522;
         bool sizesGiven = args.Has("docs"), queriesGiven = args.Has("queries");
+        string reorder = args.Get("reorder") ?? "none";
+        if (reorder is not ("none" or "top-terms")) throw new CliException($"--reorder: expected none or top-terms, got '{reorder}'.");
+        if (reorder != "none" && args.Get("vectors") is null) throw new CliException("--reorder applies to real vectors (--vectors).");
         args.ThrowOnUnused();
         List<IndexedDocument>? realDocs = null;
         List<SparseVector>? realQueries = null;
@@ -94,8 +102,9 @@ internal sealed class BenchSearchCommand : ICommand
             {
                 var gen = new SyntheticSparseData(seed);
                 var queries = realQueries ?? gen.Fork(seed + 1).Queries(queryCount, queryNnz);
-                Func<int, int, List<IndexedDocument>> batches = realDocs is not null
-                    ? (start, count) => realDocs.GetRange(start, count)
+                var ordered = realDocs is null ? null : reorder == "top-terms" ? ReorderByTopTerms(realDocs.Take(docs)) : realDocs;
+                Func<int, int, List<IndexedDocument>> batches = ordered is not null
+                    ? (start, count) => ordered.GetRange(start, count)
                     : (start, count) =>
                     {
                         var batch = gen.Documents(count, docNnz, idPrefix: "d");
@@ -111,24 +120,24 @@ internal sealed class BenchSearchCommand : ICommand
                 w.WriteLine($"## {docs} documents: build {docsPerSecond:F0} docs/s, {reader.PostingCount} postings, {reader.SegmentBytes} bytes = {bytesPerPosting:F2} bytes/posting");
 
                 var exact = queries.Select(q => reader.Search(q, k, SearchAlgorithm.Exhaustive)).ToList();
-                var (ex50, ex99) = Latency(reader, queries, k, SearchOptions.For(SearchAlgorithm.Exhaustive), out _);
-                rows.Add(new Row(docs, "exhaustive", ex50, ex99, 1, Qps(reader, queries, k, SearchOptions.For(SearchAlgorithm.Exhaustive), threads, qpsSeconds), "exact", double.NaN));
+                var (ex50, ex99) = Latency(reader, queries, k, SearchOptions.For(SearchAlgorithm.Exhaustive), out _, out double exPostings);
+                rows.Add(new Row(docs, "exhaustive", ex50, ex99, 1, Qps(reader, queries, k, SearchOptions.For(SearchAlgorithm.Exhaustive), threads, qpsSeconds), "exact", double.NaN, exPostings));
                 foreach (var algorithm in new[] { SearchAlgorithm.MaxScore, SearchAlgorithm.BlockMax })
                 {
                     var options = SearchOptions.For(algorithm);
                     int differ = queries.Select((q, i) => Same(reader.Search(q, k, options), exact[i]) ? 0 : 1).Sum();
                     allExact &= differ == 0;
-                    var (p50, p99) = Latency(reader, queries, k, options, out double blocks);
+                    var (p50, p99) = Latency(reader, queries, k, options, out double blocks, out double postings);
                     rows.Add(new Row(docs, algorithm == SearchAlgorithm.MaxScore ? "maxscore" : "blockmax", p50, p99, ex50 / p50,
-                        Qps(reader, queries, k, options, threads, qpsSeconds), differ == 0 ? "exact (0 differ)" : $"{differ} DIFFER", algorithm == SearchAlgorithm.BlockMax ? blocks : double.NaN));
+                        Qps(reader, queries, k, options, threads, qpsSeconds), differ == 0 ? "exact (0 differ)" : $"{differ} DIFFER", algorithm == SearchAlgorithm.BlockMax ? blocks : double.NaN, postings));
                 }
                 foreach (float alpha in alphas)
                 {
                     var options = new SearchOptions { Algorithm = SearchAlgorithm.Approximate, Alpha = alpha };
                     double recall = queries.Select((q, i) => Recall(reader.Search(q, k, options), exact[i])).Average();
-                    var (p50, p99) = Latency(reader, queries, k, options, out _);
+                    var (p50, p99) = Latency(reader, queries, k, options, out _, out double postings);
                     rows.Add(new Row(docs, $"approximate α={alpha.ToString(CultureInfo.InvariantCulture)}", p50, p99, ex50 / p50,
-                        Qps(reader, queries, k, options, threads, qpsSeconds), $"recall@{k} {recall:F4}", double.NaN));
+                        Qps(reader, queries, k, options, threads, qpsSeconds), $"recall@{k} {recall:F4}", double.NaN, postings));
                 }
                 foreach (var (spec, so) in seismic)
                 {
@@ -137,11 +146,11 @@ internal sealed class BenchSearchCommand : ICommand
                     w.WriteLine($"seismic {spec}: structures built in {sw.Elapsed.TotalSeconds:F2} s ({reader.Count / sw.Elapsed.TotalSeconds:F0} docs/s), {bytes} bytes = {(double)bytes / reader.PostingCount:F2} bytes/posting");
                     var options = new SearchOptions { Algorithm = SearchAlgorithm.Seismic, Seismic = so };
                     double recall = queries.Select((q, i) => Recall(reader.Search(q, k, options), exact[i])).Average();
-                    var (p50, p99) = Latency(reader, queries, k, options, out double scored);
-                    rows.Add(new Row(docs, $"seismic {spec}", p50, p99, ex50 / p50, Qps(reader, queries, k, options, threads, qpsSeconds), $"recall@{k} {recall:F4}", scored));
+                    var (p50, p99) = Latency(reader, queries, k, options, out double scored, out _);
+                    rows.Add(new Row(docs, $"seismic {spec}", p50, p99, ex50 / p50, Qps(reader, queries, k, options, threads, qpsSeconds), $"recall@{k} {recall:F4}", scored, double.NaN));
                 }
                 foreach (var r in rows.Where(r => r.Docs == docs))
-                    w.WriteLine($"{r.Algorithm,-18} p50 {r.P50,8:F3} ms  p99 {r.P99,8:F3} ms  x{r.Ratio,6:F2}  QPS({threads}t) {r.Qps,8:F0}  {r.Quality}");
+                    w.WriteLine($"{r.Algorithm,-18} p50 {r.P50,8:F3} ms  p99 {r.P99,8:F3} ms  x{r.Ratio,6:F2}  QPS({threads}t) {r.Qps,8:F0}  postings {r.Postings,10:F0}  {r.Quality}");
             }
             finally
             {
@@ -152,17 +161,38 @@ internal sealed class BenchSearchCommand : ICommand
         w.WriteLine();
         w.WriteLine(realDocs is null
             ? $"Synthetic SPLADE-like data: doc nnz {docNnz}, query nnz {queryNnz}, {queryCount} queries, top-{k}, seed {seed}, block size {blockSize}; latency on 1 thread, QPS on {threads} threads."
-            : $"Real vectors: {vectorsPath} (mean doc nnz {docNnz}), {queryVectorsPath} ({queryCount} queries, mean nnz {queryNnz}), top-{k}, block size {blockSize}; latency on 1 thread, QPS on {threads} threads.");
+            : $"Real vectors: {vectorsPath} (mean doc nnz {docNnz}), {queryVectorsPath} ({queryCount} queries, mean nnz {queryNnz}), top-{k}, block size {blockSize}, document order {reorder}; latency on 1 thread, QPS on {threads} threads.");
         w.WriteLine();
         w.WriteLine("| docs | build docs/s | bytes/posting |");
         w.WriteLine("|---:|---:|---:|");
         foreach (var b in builds) w.WriteLine($"| {b.Docs} | {b.DocsPerSecond:F0} | {b.BytesPerPosting:F2} |");
         w.WriteLine();
-        w.WriteLine($"| docs | algorithm | p50 ms | p99 ms | p50 speed-up vs exhaustive | QPS {threads} threads | result | blocks (docs for seismic) scored, mean |");
-        w.WriteLine("|---:|---|---:|---:|---:|---:|---|---:|");
+        w.WriteLine($"| docs | algorithm | p50 ms | p99 ms | p50 speed-up vs exhaustive | QPS {threads} threads | result | postings touched, mean | blocks (docs for seismic) scored, mean |");
+        w.WriteLine("|---:|---|---:|---:|---:|---:|---|---:|---:|");
         foreach (var r in rows)
-            w.WriteLine($"| {r.Docs} | {r.Algorithm} | {r.P50:F3} | {r.P99:F3} | {r.Ratio:F2}x | {r.Qps:F0} | {r.Quality} | {(double.IsNaN(r.BlocksScored) ? "" : r.BlocksScored.ToString("F0", CultureInfo.InvariantCulture))} |");
+            w.WriteLine($"| {r.Docs} | {r.Algorithm} | {r.P50:F3} | {r.P99:F3} | {r.Ratio:F2}x | {r.Qps:F0} | {r.Quality} | {(double.IsNaN(r.Postings) ? "" : r.Postings.ToString("F0", CultureInfo.InvariantCulture))} | {(double.IsNaN(r.BlocksScored) ? "" : r.BlocksScored.ToString("F0", CultureInfo.InvariantCulture))} |");
         return Task.FromResult(allExact ? 0 : 1);
+    }
+
+    /// <summary>Documents sorted (stably) by the id of their largest-weight term, then of their second (ties by lower id; none sorts first).</summary>
+    internal static List<IndexedDocument> ReorderByTopTerms(IEnumerable<IndexedDocument> docs)
+    {
+        static (int First, int Second) Key(SparseVector v)
+        {
+            int first = -1, second = -1;
+            float a = float.NegativeInfinity, b = float.NegativeInfinity;
+            var idx = v.Indices; var val = v.Values;
+            for (int i = 0; i < idx.Length; i++)
+            {
+                float x = val[i];
+                if (x > a) { second = first; b = a; first = idx[i]; a = x; }
+                else if (x > b) { second = idx[i]; b = x; }
+            }
+            return (first, second);
+        }
+        return docs.Select((d, i) => (Doc: d, Key: Key(d.Vector), Position: i))
+            .OrderBy(t => t.Key.First).ThenBy(t => t.Key.Second).ThenBy(t => t.Position)
+            .Select(t => t.Doc).ToList();
     }
 
     /// <summary>Reads vectors as `splade encode` writes them; a record without "id" is named by its line number.</summary>
@@ -213,19 +243,21 @@ internal sealed class BenchSearchCommand : ICommand
         return exact.Count(h => ids.Contains(h.Id)) / (double)exact.Count;
     }
 
-    private static (double P50, double P99) Latency(InvertedIndex index, List<SparseVector> queries, int k, SearchOptions options, out double meanBlocks)
+    private static (double P50, double P99) Latency(InvertedIndex index, List<SparseVector> queries, int k, SearchOptions options, out double meanBlocks, out double meanPostings)
     {
         foreach (var q in queries.Take(20)) index.Search(q, k, options);   // warm-up (JIT, page cache)
         var times = new List<double>();
-        long blocks = 0;
+        long blocks = 0, postings = 0;
         foreach (var q in queries)
         {
             long t0 = Stopwatch.GetTimestamp();
             index.Search(q, k, options);
             times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
             blocks += options.Algorithm == SearchAlgorithm.Seismic ? InvertedIndex.LastDocsScored : InvertedIndex.LastBlocksScored;
+            postings += InvertedIndex.LastPostingsTouched;
         }
         meanBlocks = (double)blocks / queries.Count;
+        meanPostings = (double)postings / queries.Count;
         times.Sort();
         return (times[(int)(0.5 * (times.Count - 1))], times[(int)Math.Ceiling(0.99 * (times.Count - 1))]);
     }

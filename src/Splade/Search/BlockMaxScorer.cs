@@ -216,6 +216,7 @@ internal static class BlockMaxScorer
             if (found < 0) { lo += ~found; continue; }
             int pair = lo + found;
             lo = pair + 1;
+            SearchCounters.Postings += postStart[pair + 1] - postStart[pair];
             for (int p = postStart[pair], end = postStart[pair + 1]; p < end; p++) acc[fwdDocs[p]] += w * fwdValues[p];
         }
         int first = b * seg.BlockSize, count = Math.Min(seg.BlockSize, seg.DocCount - first);

@@ -29,6 +29,7 @@ internal static class ExhaustiveScorer
                 float w = qv[i];
                 if (w == 0f) continue;
                 var docs = seg.Postings(qi[i], out var values);
+                SearchCounters.Postings += docs.Length;
                 Scatter(scores, docs, values, w);
             }
             for (int d = 0; d < scores.Length; d++)

@@ -237,6 +237,7 @@ public sealed partial class InvertedIndex : ISparseIndex
         if (!nonNegative) algorithm = SearchAlgorithm.Exhaustive;
         // Without block structures, block-max search runs as MaxScore (with the same alpha when approximate).
         bool blocks = snapshot.AllHaveBlocks;
+        SearchCounters.Postings = 0;
         return algorithm switch
         {
             SearchAlgorithm.MaxScore => MaxScoreScorer.Search(snapshot, query, topK),
@@ -269,6 +270,12 @@ public sealed partial class InvertedIndex : ISparseIndex
 
     /// <summary>Documents scored exactly by the last <see cref="SearchAlgorithm.Seismic"/> search on the calling thread (a measurement aid).</summary>
     public static long LastDocsScored => SeismicScorer.LastDocsScored;
+
+    /// <summary>
+    /// Postings the last exhaustive, MaxScore, block-max or approximate search on the calling thread scattered (from
+    /// posting lists or blocks), plus one for each posting-list probe of a candidate's remaining terms (a measurement aid).
+    /// </summary>
+    public static long LastPostingsTouched => SearchCounters.Postings;
 
     /// <summary>
     /// Builds the <see cref="SearchAlgorithm.Seismic"/> structures of every committed segment for <paramref name="options"/>

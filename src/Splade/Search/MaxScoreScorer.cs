@@ -174,7 +174,9 @@ internal static class MaxScoreScorer
                 {
                     // Bitmap lists: 8-bit levels rounded up (see LevelMargin); the cursor advances by the range's set bits, as the scatter below would.
                     var map = bitmaps.Get(term.Id);
+                    int before = term.Cursor;
                     term.Cursor = BitmapScatter.Add(acc, start, end, map.Bits, map.Levels, term.Cursor, term.Weight * map.Step);
+                    SearchCounters.Postings += term.Cursor - before;
                     continue;
                 }
                 var docs = allDocs.Slice(term.Start, term.Length);
@@ -202,6 +204,7 @@ internal static class MaxScoreScorer
                     Unsafe.Add(ref a0, x3) += y3;
                 }
                 for (; p < listLength && Unsafe.Add(ref d0, p) < end; p++) Unsafe.Add(ref a0, Unsafe.Add(ref d0, p) - start) += w * Unsafe.Add(ref v0, p);
+                SearchCounters.Postings += p - term.Cursor;
                 term.Cursor = p;
             }
 
@@ -258,10 +261,12 @@ internal static class MaxScoreScorer
             {
                 // One bit test, and a rank for the value, instead of a search through the ordinals.
                 var map = bitmaps.Get(term.Id);
+                SearchCounters.Postings++;
                 if (map.Contains(doc)) score += term.Weight * allValues[term.Start + map.Rank(doc)];
                 continue;
             }
             var docs = allDocs.Slice(term.Start, term.Length);
+            SearchCounters.Postings++;
             int p = Gallop(docs, term.Cursor, doc);
             term.Cursor = p;
             if (p < docs.Length && docs[p] == doc) score += term.Weight * allValues[term.Start + p];

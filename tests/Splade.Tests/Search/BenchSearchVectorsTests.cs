@@ -47,6 +47,28 @@ public sealed class BenchSearchVectorsTests
     }
 
     [Fact]
+    public void Reordered_documents_give_the_same_exact_results_and_postings_are_counted()
+    {
+        using var dir = new TempDirectory("bench-vectors-reorder");
+        var (docs, queries) = Encode(dir);
+        var r = Run("bench-search", "--vectors", docs, "--query-vectors", queries, "--alpha", "1", "--qps-seconds", "0", "--threads", "1",
+            "--block-size", "16", "--reorder", "top-terms");
+        Assert.True(r.Code == 0, r.Err + r.Out);
+        Assert.Contains("document order top-terms", r.Out);
+        Assert.DoesNotContain("DIFFER", r.Out);
+        // Exhaustive touches every posting of every query term: a positive count in its row.
+        var row = r.Out.Split('\n').Single(l => l.StartsWith("| 82 | exhaustive |", StringComparison.Ordinal));
+        Assert.True(double.Parse(row.Split('|')[8].Trim(), System.Globalization.CultureInfo.InvariantCulture) > 0, row);
+
+        r = Run("bench-search", "--vectors", docs, "--query-vectors", queries, "--reorder", "random");
+        Assert.Equal(2, r.Code);
+        Assert.Contains("--reorder", r.Err);
+        r = Run("bench-search", "--reorder", "top-terms");
+        Assert.Equal(2, r.Code);
+        Assert.Contains("--vectors", r.Err);
+    }
+
+    [Fact]
     public void Bad_vector_files_are_named()
     {
         using var dir = new TempDirectory("bench-vectors-bad");

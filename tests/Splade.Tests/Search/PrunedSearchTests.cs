@@ -32,6 +32,31 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Postings_touched_count_every_list_for_exhaustive_and_no_more_for_pruned_search()
+    {
+        var gen = new SyntheticSparseData(77);
+        var docs = gen.Documents(20000);
+        var queries = gen.Fork(78).Queries(10);
+        using var dir = new TempDirectory();
+        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, Blocks);
+        index.Upsert(docs);
+        index.Commit();
+        foreach (var q in queries)
+        {
+            long expected = 0;
+            for (int i = 0; i < q.Indices.Length; i++)
+                expected += docs.Count(d => d.Vector.Indices.BinarySearch(q.Indices[i]) >= 0);
+            index.Search(q, 10, SearchOptions.For(SearchAlgorithm.Exhaustive));
+            Assert.Equal(expected, InvertedIndex.LastPostingsTouched);
+            foreach (var algorithm in new[] { SearchAlgorithm.MaxScore, SearchAlgorithm.BlockMax })
+            {
+                index.Search(q, 10, SearchOptions.For(algorithm));
+                Assert.InRange(InvertedIndex.LastPostingsTouched, 1, expected);
+            }
+        }
+    }
+
+    [Fact]
     public void PrunedEqualsBruteForce_SegmentsSpanningSeveralRanges()
     {
         // Segments of exactly one range, one range plus one document and two ranges plus one, so that essential
