@@ -34,6 +34,9 @@ internal sealed class BenchSearchCommand : ICommand
           --query-vectors F  queries in the same format (required with --vectors); --queries Q takes the first Q
                              (default: all of them)
           --dimension D      vector dimension (default 30522)
+          --query-mass M[,M...]  also the approximate mode with the query cut to its heaviest terms holding M of
+                             its weight (candidates rescored with the whole query), one row per M
+          --query-mass-alpha A   the alpha of those rows (default 1: exact bounds on the cut query)
           --reorder R        none (default: the file's order) or top-terms: documents sorted by their largest-weight
                              term, then their second (stable), before indexing, so that block-max blocks hold
                              documents that share their strongest terms
@@ -63,6 +66,10 @@ internal sealed class BenchSearchCommand : ICommand
         int dimension = args.GetInt("dimension", 1) ?? 30522;
         bool sizesGiven = args.Has("docs"), queriesGiven = args.Has("queries");
         string reorder = args.Get("reorder") ?? "none";
+        var masses = args.Has("query-mass") ? ParseList(args.Get("query-mass")!, "query-mass", s => float.Parse(s, CultureInfo.InvariantCulture)) : [];
+        if (masses.Any(m => !(m > 0f && m <= 1f))) throw new CliException("--query-mass: every value must be in (0, 1].");
+        float massAlpha = args.Has("query-mass-alpha") ? float.Parse(args.Get("query-mass-alpha")!, CultureInfo.InvariantCulture) : 1f;
+        if (!(massAlpha > 0f && massAlpha <= 1f)) throw new CliException("--query-mass-alpha: must be in (0, 1].");
         if (reorder is not ("none" or "top-terms")) throw new CliException($"--reorder: expected none or top-terms, got '{reorder}'.");
         if (reorder != "none" && args.Get("vectors") is null) throw new CliException("--reorder applies to real vectors (--vectors).");
         args.ThrowOnUnused();
@@ -137,6 +144,15 @@ internal sealed class BenchSearchCommand : ICommand
                     double recall = queries.Select((q, i) => Recall(reader.Search(q, k, options), exact[i])).Average();
                     var (p50, p99) = Latency(reader, queries, k, options, out _, out double postings);
                     rows.Add(new Row(docs, $"approximate α={alpha.ToString(CultureInfo.InvariantCulture)}", p50, p99, ex50 / p50,
+                        Qps(reader, queries, k, options, threads, qpsSeconds), $"recall@{k} {recall:F4}", double.NaN, postings));
+                }
+                foreach (float mass in masses)
+                {
+                    var options = new SearchOptions { Algorithm = SearchAlgorithm.Approximate, Alpha = massAlpha, QueryMass = mass };
+                    double recall = queries.Select((q, i) => Recall(reader.Search(q, k, options), exact[i])).Average();
+                    var (p50, p99) = Latency(reader, queries, k, options, out _, out double postings);
+                    string label = massAlpha < 1f ? $"approximate mass={mass.ToString(CultureInfo.InvariantCulture)} α={massAlpha.ToString(CultureInfo.InvariantCulture)}" : $"approximate mass={mass.ToString(CultureInfo.InvariantCulture)}";
+                    rows.Add(new Row(docs, label, p50, p99, ex50 / p50,
                         Qps(reader, queries, k, options, threads, qpsSeconds), $"recall@{k} {recall:F4}", double.NaN, postings));
                 }
                 foreach (var (spec, so) in seismic)

@@ -225,6 +225,8 @@ public sealed partial class InvertedIndex : ISparseIndex
         ArgumentOutOfRangeException.ThrowIfNegative(topK);
         if (!(options.Alpha > 0f && options.Alpha <= 1f))
             throw new ArgumentOutOfRangeException(nameof(options), options.Alpha, "Alpha must be in (0, 1].");
+        if (!(options.QueryMass > 0f && options.QueryMass <= 1f))
+            throw new ArgumentOutOfRangeException(nameof(options), options.QueryMass, "QueryMass must be in (0, 1].");
         options.Seismic?.Validate();
         ObjectDisposedException.ThrowIf(_disposed, this);
         var snapshot = _snapshot;
@@ -245,10 +247,35 @@ public sealed partial class InvertedIndex : ISparseIndex
                 ?? MaxScoreScorer.Search(snapshot, query, topK),
             // MaxScore with shrunken bounds: at 1M synthetic documents it reached recall@10 0.9965 in 1.32 ms
             // (α = 0.8) where the block-max probe with the same α took 2.16 ms for 0.9935.
-            SearchAlgorithm.Approximate => MaxScoreScorer.Search(snapshot, query, topK, options.Alpha),
+            SearchAlgorithm.Approximate => options.QueryMass < 1f
+                ? MaxScoreScorer.Search(snapshot, CutQuery(query, options.QueryMass), topK, options.Alpha, rescoreWith: query)
+                : MaxScoreScorer.Search(snapshot, query, topK, options.Alpha),
             SearchAlgorithm.Seismic => SeismicScorer.Search(snapshot, query, topK, options.Seismic ?? SeismicOptions.Default),
             _ => ExhaustiveScorer.Search(snapshot, query, topK),
         };
+    }
+
+    /// <summary>The query's largest weights whose sum reaches <paramref name="mass"/> of the total (at least one; ties by lower id), in ascending id order.</summary>
+    internal static SparseVector CutQuery(SparseVector query, float mass)
+    {
+        ReadOnlySpan<int> qi = query.Indices;
+        ReadOnlySpan<float> qv = query.Values;
+        if (qi.Length <= 1) return query;
+        var order = new int[qi.Length];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        var weights = qv.ToArray();
+        Array.Sort(order, (a, b) => weights[b].CompareTo(weights[a]) is int c && c != 0 ? c : a.CompareTo(b));
+        double total = 0;
+        foreach (float v in qv) total += v;
+        double goal = mass * total, sum = 0;
+        int keep = 0;
+        while (keep < order.Length && (keep == 0 || sum < goal)) sum += weights[order[keep++]];
+        if (keep == order.Length) return query;
+        Array.Sort(order, 0, keep);
+        var indices = new int[keep];
+        var values = new float[keep];
+        for (int i = 0; i < keep; i++) { indices[i] = qi[order[i]]; values[i] = qv[order[i]]; }
+        return new SparseVector(query.Dimension, indices, values);
     }
 
     /// <summary>Block-max search hands over to MaxScore when more than 1/BlockMaxGiveUp of a segment's blocks stay above the k-th score after a probe.</summary>

@@ -56,15 +56,19 @@ internal static class MaxScoreScorer
         public bool Dense;          // stored as a bitmap too (see Storage.TermBitmaps)
     }
 
-    /// <summary>Top-k; <paramref name="alpha"/> &lt; 1 scales the bounds of unseen terms (approximate), 1 is exact.</summary>
-    public static List<SearchHit> Search(IndexSnapshot snapshot, SparseVector query, int topK, float alpha = 1f)
+    /// <summary>
+    /// Top-k; <paramref name="alpha"/> &lt; 1 scales the bounds of unseen terms (approximate), 1 is exact. With
+    /// <paramref name="rescoreWith"/> (approximate), candidates are gathered with <paramref name="query"/> in a pool
+    /// of 2·top-k and scored exactly with <paramref name="rescoreWith"/>.
+    /// </summary>
+    public static List<SearchHit> Search(IndexSnapshot snapshot, SparseVector query, int topK, float alpha = 1f, SparseVector? rescoreWith = null)
     {
         if (topK == 0) return new List<SearchHit>();
         ReadOnlySpan<int> qi = query.Indices;
         ReadOnlySpan<float> qv = query.Values;
 
         float margin = RoundingMargin.For(snapshot, query, extraOperations: 1) + LevelMargin(snapshot, query);
-        var pool = new CandidatePool(topK, margin);
+        var pool = new CandidatePool(rescoreWith is null ? topK : 2 * topK, margin);
 
         var acc = t_accumulator ??= new float[RangeDocs];   // [RangeDocs]
         for (int sIdx = 0; sIdx < snapshot.Segments.Length; sIdx++)
@@ -72,6 +76,7 @@ internal static class MaxScoreScorer
 
         // Exact recomputation of every surviving candidate, ascending term order.
         var heap = new TopKHeap(snapshot, topK);
+        if (rescoreWith is not null) { qi = rescoreWith.Indices; qv = rescoreWith.Values; }
         foreach (var (segIdx, ord) in pool.Candidates())
         {
             float exact = ExactScore(snapshot.Segments[segIdx], qi, qv, ord);
@@ -110,6 +115,7 @@ internal static class MaxScoreScorer
     {
         var bitmaps = seg.Bitmaps;
         float sum = 0f;
+        SearchCounters.Postings += qi.Length;
         for (int i = 0; i < qi.Length; i++)
         {
             if (qv[i] == 0f) continue;

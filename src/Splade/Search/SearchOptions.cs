@@ -16,6 +16,15 @@ public sealed record SearchOptions
     /// </summary>
     public float Alpha { get; init; } = DefaultAlpha;
 
+    /// <summary>
+    /// For <see cref="SearchAlgorithm.Approximate"/>, in (0, 1]: the query is cut to its largest weights whose sum
+    /// reaches QueryMass of its total weight (at least one term), candidates are gathered with the cut query
+    /// (a pool of twice top-k), and each is rescored exactly with the whole query. Learned sparse queries spread
+    /// weight over many expansion terms with long posting lists; most of the ranking comes from the few heaviest.
+    /// 1 (the default) uses the whole query.
+    /// </summary>
+    public float QueryMass { get; init; } = 1f;
+
     /// <summary>Parameters of <see cref="SearchAlgorithm.Seismic"/> (null: <see cref="SeismicOptions.Default"/>).</summary>
     public SeismicOptions? Seismic { get; init; }
 

@@ -32,6 +32,40 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Query_mass_cuts_the_query_to_its_heaviest_terms_and_rescores_with_the_whole_query()
+    {
+        var q = new SparseVector(100, [3, 10, 20, 40, 70], [0.5f, 4f, 1f, 2f, 0.5f]);   // total 8
+        Assert.Same(q, InvertedIndex.CutQuery(q, 1f));
+        Assert.Equal([10], InvertedIndex.CutQuery(q, 0.01f).Indices.ToArray());         // at least one term
+        Assert.Equal([10], InvertedIndex.CutQuery(q, 0.5f).Indices.ToArray());          // 4 ≥ 4
+        Assert.Equal([10, 40], InvertedIndex.CutQuery(q, 0.6f).Indices.ToArray());      // 4 + 2 ≥ 4.8, ascending ids
+        Assert.Equal([3, 10, 20, 40], InvertedIndex.CutQuery(q, 0.9f).Indices.ToArray()); // ties at 0.5: lower id first
+
+        var gen = new SyntheticSparseData(91);
+        var docs = gen.Documents(5000);
+        var queries = gen.Fork(92).Queries(20);
+        using var dir = new TempDirectory();
+        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, Blocks);
+        index.Upsert(docs);
+        index.Commit();
+        var byId = docs.ToDictionary(d => d.Id);
+        double recall = 0;
+        foreach (var query in queries)
+        {
+            var exact = index.Search(query, 10, SearchOptions.For(SearchAlgorithm.Exhaustive));
+            var cut = index.Search(query, 10, new SearchOptions { Algorithm = SearchAlgorithm.Approximate, Alpha = 1f, QueryMass = 0.8f });
+            Assert.Equal(exact.Count, cut.Count);
+            foreach (var hit in cut) Assert.Equal(query.Dot(byId[hit.Id].Vector), hit.Score);   // scores of the whole query
+            Assert.True(cut.Zip(cut.Skip(1)).All(p => p.First.Score >= p.Second.Score));
+            recall += cut.Count(h => exact.Any(e => e.Id == h.Id)) / (double)exact.Count;
+            var full = index.Search(query, 10, new SearchOptions { Algorithm = SearchAlgorithm.Approximate, Alpha = 1f, QueryMass = 1f });
+            Assert.Equal(exact.Select(h => h.Id), full.Select(h => h.Id));
+        }
+        Assert.True(recall / queries.Count > 0.5, $"recall {recall / queries.Count}");
+        Assert.Throws<ArgumentOutOfRangeException>(() => index.Search(queries[0], 10, new SearchOptions { Algorithm = SearchAlgorithm.Approximate, QueryMass = 0f }));
+    }
+
+    [Fact]
     public void Postings_touched_count_every_list_for_exhaustive_and_no_more_for_pruned_search()
     {
         var gen = new SyntheticSparseData(77);
