@@ -13,6 +13,23 @@ public class LossGradientTests
 
     private static double Probe(float[] y, float[] r) { double s = 0; for (int i = 0; i < r.Length; i++) s += (double)y[i] * r[i]; return s; }
 
+    [Fact]
+    public void Sparse_dot_and_axpy_over_listed_non_zeros_equal_the_dense_scans_bit_for_bit()
+    {
+        var rng = new Random(5);
+        // Mostly zeros, some negative zeros, one NaN-free run of values; vocab-sized.
+        float[] a = Enumerable.Range(0, 30522).Select(i => rng.NextDouble() < 0.02 ? (float)rng.NextDouble() * 3 : (i % 97 == 0 ? -0f : 0f)).ToArray();
+        float[] b = Rand(rng, a.Length, 2f);
+        int[] nz = SparseMath.NonZeros(a);
+        Assert.Equal(a.Count(v => v != 0), nz.Length);
+        Assert.True(nz.Zip(nz.Skip(1)).All(p => p.First < p.Second));
+        Assert.Equal(SparseMath.Dot(a, b), SparseMath.Dot(a, nz, b));
+        float[] dense = (float[])b.Clone(), listed = (float[])b.Clone();
+        SparseMath.Axpy(-0.37, a, dense);
+        SparseMath.Axpy(-0.37, a, nz, listed);
+        Assert.Equal(dense, listed);
+    }
+
     /// <summary>Compares analytic gradient <paramref name="grad"/> of x against central differences of f.</summary>
     private static void CheckFd(float[] x, float[] grad, Func<double> f, double h = 1e-2, double tol = 2e-2)
     {

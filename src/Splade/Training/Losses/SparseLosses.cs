@@ -43,6 +43,31 @@ internal static class SparseMath
         for (int i = 0; i < x.Length; i++)
             if (x[i] != 0) dst[i] += (float)(alpha * x[i]);
     }
+
+    /// <summary>The positions of the non-zeros of <paramref name="a"/>, ascending (NaN counts as non-zero, as in <see cref="Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/>).</summary>
+    public static int[] NonZeros(ReadOnlySpan<float> a)
+    {
+        int count = 0;
+        for (int i = 0; i < a.Length; i++) if (a[i] != 0) count++;
+        var nz = new int[count];
+        for (int i = 0, n = 0; i < a.Length; i++) if (a[i] != 0) nz[n++] = i;
+        return nz;
+    }
+
+    /// <summary><see cref="Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/> over the listed non-zeros of a: the same terms in the same order, so the same double.</summary>
+    public static double Dot(ReadOnlySpan<float> a, int[] aNonZeros, ReadOnlySpan<float> b)
+    {
+        double s = 0;
+        foreach (int i in aNonZeros) s += (double)a[i] * b[i];
+        return s;
+    }
+
+    /// <summary><see cref="Axpy(double, ReadOnlySpan{float}, Span{float})"/> over the listed non-zeros of x: the same updates.</summary>
+    public static void Axpy(double alpha, ReadOnlySpan<float> x, int[] xNonZeros, Span<float> dst)
+    {
+        if (alpha == 0) return;
+        foreach (int i in xNonZeros) dst[i] += (float)(alpha * x[i]);
+    }
 }
 
 /// <summary>
@@ -64,10 +89,13 @@ public sealed class SparseMultipleNegativesRankingLoss(double scale = 1.0) : IRa
         int B = batch.Rows, V = batch.Vocab, nc = (batch.Columns - 1) * B;
         if (batch.Columns < 2) throw new ArgumentException("SparseMultipleNegativesRankingLoss needs at least (query, positive) columns.");
         var scores = new double[B * nc];
+        // The non-zeros of every vector, once: [column·B + row] (queries first, then the nc documents).
+        var nonZeros = new int[B + nc][];
+        Parallel.For(0, B + nc, v => nonZeros[v] = SparseMath.NonZeros(batch.Values.AsSpan(v * V, V)));
         Parallel.For(0, B, i =>
         {
             var q = batch.Vector(0, i);
-            for (int c = 0; c < nc; c++) scores[i * nc + c] = Scale * SparseMath.Dot(q, batch.Values.AsSpan((B + c) * V, V));
+            for (int c = 0; c < nc; c++) scores[i * nc + c] = Scale * SparseMath.Dot(q, nonZeros[i], batch.Values.AsSpan((B + c) * V, V));
         });
         double loss = 0;
         var dScores = new double[B * nc];
@@ -88,12 +116,12 @@ public sealed class SparseMultipleNegativesRankingLoss(double scale = 1.0) : IRa
         Parallel.For(0, B, i =>
         {
             var dq = grad.AsSpan(i * V, V);
-            for (int c = 0; c < nc; c++) SparseMath.Axpy(k * dScores[i * nc + c], batch.Values.AsSpan((B + c) * V, V), dq);
+            for (int c = 0; c < nc; c++) SparseMath.Axpy(k * dScores[i * nc + c], batch.Values.AsSpan((B + c) * V, V), nonZeros[B + c], dq);
         });
         Parallel.For(0, nc, c =>
         {
             var dd = grad.AsSpan((B + c) * V, V);
-            for (int i = 0; i < B; i++) SparseMath.Axpy(k * dScores[i * nc + c], batch.Vector(0, i), dd);
+            for (int i = 0; i < B; i++) SparseMath.Axpy(k * dScores[i * nc + c], batch.Vector(0, i), nonZeros[i], dd);
         });
         return loss;
     }
