@@ -36,14 +36,29 @@ public static unsafe partial class Gemm
     /// <see cref="Activations.Apply"/> pass over Y and saves that pass and its synchronisation.
     /// </summary>
     public static void Linear(ReadOnlySpan<float> x, int m, int ldx, PackedMatrix w, Span<float> y, int ldy, ElementTransform activation, ComputePool pool) =>
-        LinearCore(x, m, ldx, w, y, ldy, activation, accumulate: false, pool);
+        LinearCore(x, m, ldx, w, y, ldy, activation, accumulate: false, pool, derivative: default);
+
+    /// <summary>
+    /// Training's Y = f(X·Wᵀ + b) that also keeps f' of the pre-activation in <paramref name="derivative"/> (same
+    /// layout and stride as Y), each job on the block it has just written, through
+    /// <see cref="Activations.ApplyWithDerivative"/>: the values of a separate GEMM and ApplyWithDerivative pass.
+    /// </summary>
+    public static void LinearWithDerivative(ReadOnlySpan<float> x, int m, int ldx, PackedMatrix w, Span<float> y, int ldy, ElementTransform activation, Span<float> derivative, ComputePool pool)
+    {
+        if (activation is not (ElementTransform.Relu or ElementTransform.Gelu or ElementTransform.GeluTanh))
+            throw new ArgumentOutOfRangeException(nameof(activation), activation, "LinearWithDerivative is defined for Relu, Gelu and GeluTanh.");
+        if (derivative.Length < y.Length) throw new ArgumentException($"derivative has {derivative.Length} values, Y {y.Length}.", nameof(derivative));
+        LinearCore(x, m, ldx, w, y, ldy, activation, accumulate: false, pool, derivative);
+    }
 
     /// <summary>Y[m, N] += X[m, K]·Wᵀ + b: each element's product is finished in registers, then added to Y once.</summary>
     public static void LinearAccumulate(ReadOnlySpan<float> x, int m, int ldx, PackedMatrix w, Span<float> y, int ldy, ComputePool pool) =>
-        LinearCore(x, m, ldx, w, y, ldy, ElementTransform.None, accumulate: true, pool);
+        LinearCore(x, m, ldx, w, y, ldy, ElementTransform.None, accumulate: true, pool, derivative: default);
 
-    private static void LinearCore(ReadOnlySpan<float> x, int m, int ldx, PackedMatrix w, Span<float> y, int ldy, ElementTransform activation, bool accumulate, ComputePool pool)
+    private static void LinearCore(ReadOnlySpan<float> x, int m, int ldx, PackedMatrix w, Span<float> y, int ldy, ElementTransform activation, bool accumulate, ComputePool pool,
+        Span<float> derivative)
     {
+        bool keepDerivative = !derivative.IsEmpty;
         if (m == 0) return;
         CheckOperands(x, m, ldx, w);
         if (ldy < w.N || y.Length < (long)(m - 1) * ldy + w.N) throw new ArgumentException($"Y is too small for [{m}, {w.N}] with stride {ldy}.", nameof(y));
@@ -52,9 +67,9 @@ public static unsafe partial class Gemm
         int mJobs = (mTiles + RowBlockTiles - 1) / RowBlockTiles;
         int nb = PanelsPerJob(panels, k * nr * sizeof(float), mJobs, pool.Threads);
         int nJobs = (panels + nb - 1) / nb;
-        fixed (float* px = x, py = y, pw = w.Data, pb = w.Bias)
+        fixed (float* px = x, py = y, pw = w.Data, pb = w.Bias, pd = derivative)
         {
-            nint ax = (nint)px, ay = (nint)py, aw = (nint)pw, ab = (nint)pb;
+            nint ax = (nint)px, ay = (nint)py, aw = (nint)pw, ab = (nint)pb, ad = (nint)pd;
             pool.For(mJobs * nJobs, job =>
             {
                 int mj = job / nJobs, nj = job % nJobs;
@@ -90,7 +105,11 @@ public static unsafe partial class Gemm
                     // Rows [t0·6, t1·6) x columns [p0·nr, p1·nr) of Y: this job's block only.
                     int r1 = Math.Min(m, t1 * TileRows), c0 = p0 * nr, c1 = Math.Min(n, p1 * nr);
                     for (int r = t0 * TileRows; r < r1; r++)
-                        Activations.Apply(activation, new Span<float>((float*)ay + (long)r * ldy + c0, c1 - c0));
+                    {
+                        var block = new Span<float>((float*)ay + (long)r * ldy + c0, c1 - c0);
+                        if (keepDerivative) Activations.ApplyWithDerivative(activation, block, new Span<float>((float*)ad + (long)r * ldy + c0, c1 - c0));
+                        else Activations.Apply(activation, block);
+                    }
                 }
             });
         }

@@ -54,6 +54,28 @@ public sealed class BackwardKernelTests
     }
 
     [Theory]
+    [InlineData(1, 1, 1, 16)]
+    [InlineData(13, 33, 17, 32)]
+    [InlineData(100, 70, 45, 32)]
+    [InlineData(37, 100, 64, 16)]
+    public void Linear_with_derivative_equals_linear_then_the_fused_activation(int m, int n, int k, int panel)
+    {
+        float[] x = Random(m * k, 21), w = Random(n * k, 22), b = Random(n, 23);
+        var packed = PackedMatrix.Pack(w, n, k, b, panel);
+        foreach (var f in new[] { ElementTransform.Gelu, ElementTransform.GeluTanh, ElementTransform.Relu })
+            foreach (var pool in new[] { One, Two })
+            {
+                float[] y = new float[m * n], d = new float[m * n];
+                Gemm.LinearWithDerivative(x, m, k, packed, y, n, f, d, pool);
+                float[] yRef = new float[m * n], dRef = new float[m * n];
+                Gemm.Linear(x, m, k, packed, yRef, n, One);
+                Activations.ApplyWithDerivative(f, yRef, dRef);
+                Assert.Equal(yRef, y);
+                Assert.Equal(dRef, d);
+            }
+    }
+
+    [Theory]
     [InlineData(1, 1, 1)]
     [InlineData(5, 7, 33)]
     [InlineData(127, 13, 64)]

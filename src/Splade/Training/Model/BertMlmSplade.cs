@@ -146,10 +146,9 @@ public sealed class BertMlmSplade
             Profile?.Lap("forward: dropout + residual + LayerNorm");
 
             c.InterDerivative = new float[n * I]; c.InterAct = new float[n * I];
-            Gemm.Linear(c.A, n, H, Pack(w.InterW, w.InterB), c.InterAct, I, _pool);
-            Profile?.Lap("forward: intermediate GEMM");
-            Activate(c.InterAct, c.InterDerivative);
-            Profile?.Lap("forward: GELU");
+            // GELU and its derivative applied by each GEMM job to the block it has just written.
+            Gemm.LinearWithDerivative(c.A, n, H, Pack(w.InterW, w.InterB), c.InterAct, I, _gelu, c.InterDerivative, _pool);
+            Profile?.Lap("forward: intermediate GEMM + GELU");
             c.Pre2 = new float[n * H];
             Gemm.Linear(c.InterAct, n, I, Pack(w.OutW, w.OutB), c.Pre2, H, _pool);
             Profile?.Lap("forward: output GEMM");
