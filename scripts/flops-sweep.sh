@@ -17,8 +17,11 @@ MODELS=()
 for pair in $WEIGHTS; do
   q="${pair%%:*}" d="${pair##*:}"
   name="q${q}-d${d}"
-  SKIP_EVAL=1 "$ROOT/scripts/train-real-splade.sh" "$OUT/$name" --max-steps "$STEPS" --max-seq-length 128 \
-    --query-reg "$q" --doc-reg "$d" >&2
+  # A run whose model is complete is kept (rerunning the sweep resumes it).
+  if [ ! -s "$OUT/$name/splade-MiniLM-L6-classic-ir/README.md" ]; then
+    SKIP_EVAL=1 "$ROOT/scripts/train-real-splade.sh" "$OUT/$name" --max-steps "$STEPS" --max-seq-length 128 \
+      --query-reg "$q" --doc-reg "$d" >&2
+  fi
   MODELS+=("$name=$OUT/$name/splade-MiniLM-L6-classic-ir")
 done
 COLLECTIONS="$COLLECTIONS" "$ROOT/scripts/eval-real-splade.sh" "$OUT/eval" "${MODELS[@]}" >&2

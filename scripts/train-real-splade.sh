@@ -10,7 +10,8 @@
 #
 #   scripts/train-real-splade.sh [OUT] [extra `splade train` options, e.g. --max-steps 2]
 #
-# Environment (defaults in brackets): SPLADE_DATA [/work/shared/data], SEED [42], NEGATIVES [2],
+# Environment (defaults in brackets): SPLADE_DATA [/work/shared/data], SEED [42], NEGATIVES [2], MAX_SEQ_LENGTH [128: training
+# truncation; the init keeps 256 for encoding, and a later --max-seq-length option overrides this one],
 # PAIRS_PER_CORPUS [500], RANGE [3:40], LR [6e-5], BATCH [16], THREADS [2], SKIP_EVAL [0: set 1 to stop after training],
 # EVAL_COLLECTIONS [medline npl time adi].
 # Nothing of the held-out collections' judgments is used before step 5 (their documents are, in step 2, as an
@@ -26,6 +27,7 @@ PAIRS_PER_CORPUS="${PAIRS_PER_CORPUS:-500}"
 RANGE="${RANGE:-3:40}"
 LR="${LR:-6e-5}"
 BATCH="${BATCH:-16}"
+MAX_SEQ_LENGTH="${MAX_SEQ_LENGTH:-128}"
 THREADS="${THREADS:-2}"
 TRAIN_QUERIES="cranfield cisi cacm lisa"
 HELD_OUT="medline npl time adi"
@@ -67,6 +69,7 @@ MODEL="$OUT/splade-MiniLM-L6-classic-ir"
 rm -rf "$MODEL"
 "$SPLADE" train --model "$OUT/init" "${TRAIN_ARGS[@]}" --output "$MODEL" --eval "$DATA/ir/adi" \
   --epochs 1 --batch-size "$BATCH" --grad-accum 1 --lr "$LR" --warmup-ratio 0.05 --seed "$SEED" --threads "$THREADS" --log-steps 10 \
+  --max-seq-length "$MAX_SEQ_LENGTH" \
   --card-base-model "all-MiniLM-L6-v2 (sentence-transformers; F16 weights) turned into a SparseEncoder by \`splade init --max-seq-length 256 --decoder-bias -3\`" \
   --card-dataset "inverse-cloze pairs (\`splade pairs --negatives $NEGATIVES --max-pairs $PAIRS_PER_CORPUS\`) from the documents of $ALL" \
   --card-dataset "BM25 hard negatives (\`splade mine --model bm25 --range $RANGE --sampling random --negatives $NEGATIVES\`) for the judged queries of $TRAIN_QUERIES" \
