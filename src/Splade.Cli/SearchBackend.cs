@@ -44,7 +44,7 @@ internal abstract class SearchBackend : IDisposable
 
         public override IReadOnlyList<IReadOnlyList<SearchHit>> SearchBatch(IReadOnlyList<SparseVector> queries, int topK, SearchMethod method,
             int? threads, CancellationToken cancellationToken) =>
-            index.SearchBatch(queries, topK, method.Algorithm, threads, cancellationToken);
+            index.SearchBatch(queries, topK, method.Options, threads, cancellationToken);
 
         public override bool HoldsExactly(IReadOnlyList<CorpusDocument> corpus) =>
             index.Count == corpus.Count && corpus.All(d => index.Contains(d.Id));

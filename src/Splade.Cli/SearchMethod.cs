@@ -11,9 +11,13 @@ namespace Splade.Cli;
 /// <param name="Algorithm">The embedded index's algorithm.</param>
 /// <param name="Hnsw">PostgreSQL: search through the HNSW index.</param>
 /// <param name="EfSearch">PostgreSQL HNSW beam width (null: the store's default).</param>
-internal sealed record SearchMethod(SearchAlgorithm Algorithm, bool Hnsw, int? EfSearch)
+/// <param name="QueryMass">Embedded approximate search: <see cref="SearchOptions.QueryMass"/> (1: the whole query).</param>
+internal sealed record SearchMethod(SearchAlgorithm Algorithm, bool Hnsw, int? EfSearch, float QueryMass = 1f)
 {
-    public static SearchMethod Parse(string? algorithmName, bool approximate, int? efSearch, bool postgres)
+    /// <summary>The embedded index's options for this method.</summary>
+    public SearchOptions Options => new() { Algorithm = Algorithm, QueryMass = QueryMass };
+
+    public static SearchMethod Parse(string? algorithmName, bool approximate, int? efSearch, bool postgres, float? queryMass = null)
     {
         if (approximate && algorithmName is not null && algorithmName != "approximate")
             throw new CliException($"--approximate means --algorithm approximate; it cannot go with --algorithm {algorithmName}.");
@@ -34,6 +38,12 @@ internal sealed record SearchMethod(SearchAlgorithm Algorithm, bool Hnsw, int? E
             throw new CliException(postgres
                 ? "--ef-search sets the HNSW beam: it goes with --algorithm approximate (or --approximate)."
                 : "--ef-search sets the HNSW beam of a PostgreSQL backend (--backend URL --algorithm approximate).");
-        return new SearchMethod(algorithm, hnsw, efSearch);
+        if (queryMass is { } mass)
+        {
+            if (!(mass > 0f && mass <= 1f)) throw new CliException($"--query-mass: expected a value in (0, 1], got {mass}.");
+            if (algorithm != SearchAlgorithm.Approximate || postgres)
+                throw new CliException("--query-mass cuts the query of the embedded index's approximate search: it goes with --algorithm approximate (or --approximate) and --index.");
+        }
+        return new SearchMethod(algorithm, hnsw, efSearch, queryMass ?? 1f);
     }
 }

@@ -22,6 +22,8 @@ internal sealed class SearchCommand : ICommand
           --algorithm  maxscore (default), blockmax or exhaustive (all exact), approximate (alpha 0.9; PostgreSQL:
                        its HNSW index) or seismic (default parameters; embedded index only)
           --approximate  short for --algorithm approximate; --ef-search N sets the HNSW beam on PostgreSQL
+          --query-mass M  embedded approximate search: candidates from the query's heaviest terms holding M of its
+                       weight (0 < M ≤ 1), rescored with the whole query (docs/search.md)
           --threads N  search threads for a query file
           --precision  query encoder arithmetic: fp32, int8-decoder or int8 (default: what built the index)
           --device     query encoder device: cpu (default), cuda, cuda:N or ilgpu-cpu
@@ -38,10 +40,18 @@ internal sealed class SearchCommand : ICommand
         string? algorithmName = args.Get("algorithm");
         bool approximate = args.Flag("approximate");
         int? efSearch = args.GetInt("ef-search", 1, 1000);
+        string? queryMassText = args.Get("query-mass");
+        float? queryMass = null;
+        if (queryMassText is not null)
+        {
+            if (!float.TryParse(queryMassText, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float qm))
+                throw new CliException($"--query-mass: expected a number, got '{queryMassText}'.");
+            queryMass = qm;
+        }
         string? precisionName = args.Get("precision");
         string device = DeviceOption.Get(args);
         args.ThrowOnUnused();
-        var method = SearchMethod.Parse(algorithmName, approximate, efSearch, location.IsPostgres);
+        var method = SearchMethod.Parse(algorithmName, approximate, efSearch, location.IsPostgres, queryMass);
         if (queriesPath is not null)
         {
             if (args.Positional.Count > 0) throw new CliException("give either a query text or --queries, not both.");

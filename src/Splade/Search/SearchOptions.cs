@@ -21,6 +21,7 @@ public sealed record SearchOptions
     /// reaches QueryMass of its total weight (at least one term), candidates are gathered with the cut query
     /// (a pool of twice top-k), and each is rescored exactly with the whole query. Learned sparse queries spread
     /// weight over many expansion terms with long posting lists; most of the ranking comes from the few heaviest.
+    /// Documents that hold none of the kept terms are not found, so a small collection can return fewer than k hits.
     /// 1 (the default) uses the whole query.
     /// </summary>
     public float QueryMass { get; init; } = 1f;

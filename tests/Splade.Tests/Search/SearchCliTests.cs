@@ -52,6 +52,38 @@ public sealed class SearchCliTests
     }
 
     [Fact]
+    public void Search_with_a_query_mass_cut_returns_the_exact_scores_of_the_whole_query()
+    {
+        using var dir = Beir();
+        string model = TestData.Model("tiny-splade"), index = dir.Sub("idx");
+        var r = Run("index", "--model", model, "--corpus", dir.Sub("corpus.jsonl"), "--index", index);
+        Assert.True(r.Code == 0, r.Err);
+        var exact = Run("search", "--index", index, "--top-k", "3", "purring cat");
+        var whole = Run("search", "--index", index, "--top-k", "3", "--approximate", "--query-mass", "1", "purring cat");
+        var cut = Run("search", "--index", index, "--top-k", "3", "--approximate", "--query-mass", "0.5", "purring cat");
+        Assert.True(exact.Code == 0 && whole.Code == 0 && cut.Code == 0, exact.Err + whole.Err + cut.Err);
+        Assert.Equal(exact.Out, whole.Out);
+        // Only documents holding one of the kept terms can be found; each line found is the exact search's line for
+        // that document (its whole-query score), in the same relative order.
+        var exactLines = exact.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l[(l.IndexOf('\t') + 1)..]).ToList();
+        var cutLines = cut.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l[(l.IndexOf('\t') + 1)..]).ToList();
+        Assert.NotEmpty(cutLines);
+        Assert.True(cutLines.Count < exactLines.Count, cut.Out);   // this query's heaviest half is in one document only
+        Assert.All(cutLines, l => Assert.Contains(l, exactLines));
+        Assert.Equal(cutLines, exactLines.Where(cutLines.Contains));
+
+        r = Run("search", "--index", index, "--query-mass", "0.5", "purring cat");
+        Assert.Equal(2, r.Code);
+        Assert.Contains("--algorithm approximate", r.Err);
+        r = Run("search", "--index", index, "--approximate", "--query-mass", "1.5", "purring cat");
+        Assert.Equal(2, r.Code);
+        Assert.Contains("(0, 1]", r.Err);
+        r = Run("search", "--index", index, "--approximate", "--query-mass", "half", "purring cat");
+        Assert.Equal(2, r.Code);
+        Assert.Contains("--query-mass", r.Err);
+    }
+
+    [Fact]
     public void BenchSearch_ReportsEveryAlgorithmExact_AndAMarkdownTable()
     {
         using var dir = new TempDirectory("bench");
