@@ -292,6 +292,9 @@ public sealed partial class InvertedIndex : ISparseIndex
     /// <summary>The committed segments (tests).</summary>
     internal Segment[] SnapshotSegments() => _snapshot.Segments;
 
+    /// <summary>The current snapshot (tests).</summary>
+    internal IndexSnapshot CurrentSnapshot() => _snapshot;
+
     /// <summary>Blocks scored by the last block-max or approximate search on the calling thread (a measurement aid).</summary>
     public static long LastBlocksScored => BlockMaxScorer.LastBlocksScored;
 

@@ -32,6 +32,37 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Batched_exact_rescoring_equals_one_candidate_at_a_time_bit_for_bit()
+    {
+        // Several segments, frequent terms stored as bitmaps, candidates in any order, repeated and absent documents.
+        var gen = new SyntheticSparseData(93);
+        using var dir = new TempDirectory();
+        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, new InvertedIndexOptions { MaxSegments = 0, BlockSize = 64 });
+        for (int s = 0; s < 3; s++)
+        {
+            var docs = gen.Documents(4000 + 500 * s, idPrefix: $"s{s}-");
+            index.Upsert(docs);
+            index.Commit();
+        }
+        var snapshot = index.CurrentSnapshot();
+        Assert.True(snapshot.Segments.Length >= 2);
+        var rng = new Random(94);
+        foreach (var q in gen.Fork(95).Queries(12))
+        {
+            var candidates = Enumerable.Range(0, 60).Select(_ =>
+            {
+                int seg = rng.Next(snapshot.Segments.Length);
+                return (Segment: seg, Ord: rng.Next(snapshot.Segments[seg].DocCount));
+            }).ToList();
+            candidates.Add(candidates[3]);
+            var array = candidates.ToArray();
+            float[] batched = MaxScoreScorer.ExactScores(snapshot, q.Indices, q.Values, array);
+            for (int c = 0; c < array.Length; c++)
+                Assert.Equal(MaxScoreScorer.ExactScore(snapshot.Segments[array[c].Segment], q.Indices, q.Values, array[c].Ord), batched[c]);
+        }
+    }
+
+    [Fact]
     public void Query_mass_cuts_the_query_to_its_heaviest_terms_and_rescores_with_the_whole_query()
     {
         var q = new SparseVector(100, [3, 10, 20, 40, 70], [0.5f, 4f, 1f, 2f, 0.5f]);   // total 8
