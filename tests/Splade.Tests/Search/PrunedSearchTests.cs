@@ -9,6 +9,15 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
 {
     private static readonly InvertedIndexOptions Blocks = new() { BlockSize = 64 };
 
+    /// <summary>A new index in <paramref name="dir"/> with block structures, holding <paramref name="docs"/> in one committed segment.</summary>
+    private static InvertedIndex Committed(TempDirectory dir, int dimension, IReadOnlyList<IndexedDocument> docs)
+    {
+        var index = InvertedIndex.Create(dir.Path, dimension, Blocks);
+        index.Upsert(docs);
+        index.Commit();
+        return index;
+    }
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(2, 7)]
@@ -25,9 +34,7 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
         queries.Add(SparseVector.Empty(gen.Dimension));
         queries.Add(docs[0].Vector);
         using var dir = new TempDirectory();
-        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, Blocks);
-        index.Upsert(docs);
-        index.Commit();
+        using var index = Committed(dir, gen.Dimension, docs);
         CheckAll(index, docs, queries, $"seed {seed}, {docCount} docs");
     }
 
@@ -76,9 +83,7 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
         var docs = gen.Documents(5000);
         var queries = gen.Fork(92).Queries(20);
         using var dir = new TempDirectory();
-        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, Blocks);
-        index.Upsert(docs);
-        index.Commit();
+        using var index = Committed(dir, gen.Dimension, docs);
         var byId = docs.ToDictionary(d => d.Id);
         double recall = 0;
         foreach (var query in queries)
@@ -103,9 +108,7 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
         var docs = gen.Documents(20000);
         var queries = gen.Fork(78).Queries(10);
         using var dir = new TempDirectory();
-        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, Blocks);
-        index.Upsert(docs);
-        index.Commit();
+        using var index = Committed(dir, gen.Dimension, docs);
         foreach (var q in queries)
         {
             long expected = 0;
@@ -249,9 +252,7 @@ public sealed class PrunedSearchTests(ITestOutputHelper output)
         var docs = gen.Documents(5000);
         var queries = gen.Fork(22).Queries(64);
         using var dir = new TempDirectory();
-        using var index = InvertedIndex.Create(dir.Path, gen.Dimension, Blocks);
-        index.Upsert(docs);
-        index.Commit();
+        using var index = Committed(dir, gen.Dimension, docs);
         var single = index.SearchBatch(queries, 10, threads: 1);
         var multi = index.SearchBatch(queries, 10, threads: 4);
         for (int q = 0; q < queries.Count; q++) SearchAssert.Identical(single[q], multi[q], $"query {q}");
